@@ -1,0 +1,5 @@
+"""``python -m mrishare.cli``: the same as the ``mrishare`` command."""
+
+from mrishare.cli import main
+
+main()

@@ -1,0 +1,448 @@
+"""Invented participants made from the template head.
+
+No real person's scan is shipped with mrishare. Instead, the averaged template head (a
+mean of many registered heads, with a face) is moved, re-gridded and re-contrasted into
+*simulated participants*: a random rigid head motion, an oblique scanner grid with its own
+voxel size, a smooth bias field and noise. Because each simulated scan sits on its own grid,
+defacing it is a real registration problem; because we know the motion, we also know
+exactly where the face and the brain are (the template's masks carried along), which is the
+ground truth the defacing tests check against.
+
+:func:`write_dicom_series` then writes a scan as a DICOM series (one file per slice) with
+invented identifiers planted where real scanner exports carry them.
+
+Examples
+--------
+>>> from mrishare import simulate
+>>> scan = simulate.simulate_scan(seed=3, zooms=(4.0, 4.0, 4.0))
+>>> scan.image.shape == scan.face.shape == scan.brain.shape
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage as ndi
+from scipy.spatial.transform import Rotation
+
+__all__ = ["SimulatedScan", "simulate_scan", "t2_like", "write_dicom_series", "write_screenshot"]
+
+# T1-weighted template intensity -> T2-weighted-like intensity (piecewise linear):
+# air stays dark, cerebrospinal fluid (dark in T1) turns bright, white matter (bright in
+# T1) turns dark, fat in the scalp stays fairly bright.
+_T2_FROM_T1 = (
+    (0.0, 25.0, 70.0, 150.0, 220.0, 300.0, 385.0, 450.0, 650.0),
+    (0.0, 10.0, 250.0, 620.0, 560.0, 380.0, 230.0, 350.0, 450.0),
+)
+
+
+@dataclass
+class SimulatedScan:
+    """A simulated scan with its ground truth.
+
+    Attributes
+    ----------
+    image : nibabel.Nifti1Image
+        The scan.
+    face : numpy.ndarray of bool
+        Voxels of the template's face region, carried into this scan's grid.
+    brain : numpy.ndarray of bool
+        Voxels of the template's brain mask, carried into this scan's grid.
+    motion : numpy.ndarray
+        The 4x4 rigid head motion (world mm, RAS) applied to the template.
+    """
+
+    image: nib.Nifti1Image
+    face: NDArray[np.bool_]
+    brain: NDArray[np.bool_]
+    motion: NDArray[np.float64]
+
+
+def t2_like(t1: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Map T1-weighted template intensities to a T2-weighted-like contrast.
+
+    Examples
+    --------
+    >>> t2_like(np.array([0.0, 150.0, 385.0])).round()
+    array([  0., 620., 230.])
+    """
+    return np.interp(t1, *_T2_FROM_T1)
+
+
+def _rotation(degrees: NDArray[np.float64]) -> NDArray[np.float64]:
+    return Rotation.from_euler("xyz", degrees, degrees=True).as_matrix()
+
+
+def _rigid(rotation_deg, translation_mm, centre) -> NDArray[np.float64]:
+    """4x4 rotation about ``centre`` followed by a translation (world mm)."""
+    matrix = np.eye(4)
+    rot = _rotation(np.asarray(rotation_deg, float))
+    matrix[:3, :3] = rot
+    matrix[:3, 3] = centre - rot @ centre + np.asarray(translation_mm, float)
+    return matrix
+
+
+def _grid(
+    head: NDArray[np.bool_],
+    head_affine: NDArray[np.float64],
+    motion: NDArray[np.float64],
+    oblique_deg: NDArray[np.float64],
+    zooms: tuple[float, float, float],
+    axes: str,
+) -> tuple[NDArray[np.float64], tuple[int, int, int]]:
+    """An oblique scanner grid that holds the moved head with a small margin."""
+    ijk = np.argwhere(head)[::50]
+    world = (motion @ head_affine @ np.c_[ijk, np.ones(len(ijk))].T)[:3]
+    # Scanner axes: an oblique rotation of RAS; "LPS" or sagittal slices permute/flip them.
+    base = {"RAS": np.eye(3), "LPS": np.diag([-1.0, -1.0, 1.0]),
+            "ASR": np.array([[0, 0, 1], [1, 0, 0], [0, 1, 0]], float)}[axes]
+    directions = _rotation(oblique_deg) @ base
+    local = directions.T @ world  # head coordinates along the scanner axes
+    margin = 6.0
+    lo, hi = local.min(axis=1) - margin, local.max(axis=1) + margin
+    shape = tuple(int(np.ceil((h - low) / z)) + 1 for low, h, z in zip(lo, hi, zooms, strict=True))
+    affine = np.eye(4)
+    affine[:3, :3] = directions * np.asarray(zooms)
+    affine[:3, 3] = directions @ lo
+    return affine, shape
+
+
+def _bias(shape: tuple[int, int, int], rng: np.random.Generator, strength: float):
+    """A smooth multiplicative field, 1 +/- ``strength``, from low-order polynomials."""
+    axes = [np.linspace(-1, 1, n) for n in shape]
+    x, y, z = np.meshgrid(*axes, indexing="ij", sparse=True)
+    c = rng.uniform(-1, 1, size=6)
+    field = c[0] * x + c[1] * y + c[2] * z + c[3] * x * y + c[4] * y * z + c[5] * z * z
+    field /= max(np.abs(field).max(), 1e-6)
+    return 1.0 + strength * field
+
+
+def simulate_scan(
+    seed: int,
+    contrast: str = "T1w",
+    zooms: tuple[float, float, float] = (2.0, 2.0, 2.0),
+    *,
+    max_rotation_deg: float = 15.0,
+    max_translation_mm: float = 25.0,
+    max_oblique_deg: float = 12.0,
+    axes: str = "RAS",
+    head_scale: float = 1.0,
+    bias: float = 0.15,
+    noise: float = 0.02,
+    dtype: str = "uint16",
+    template: nib.Nifti1Image | None = None,
+    face_mask: nib.Nifti1Image | None = None,
+    brain_mask: nib.Nifti1Image | None = None,
+    truth: bool = True,
+) -> SimulatedScan:
+    """Simulate one scan of an invented participant from the template head.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds the motion, grid, bias field and noise: the same seed gives the same scan.
+    contrast : {"T1w", "T2w"}, default "T1w"
+        T2w maps the template's intensities with :func:`t2_like`.
+    zooms : tuple of 3 floats, default (2, 2, 2)
+        Voxel size in mm along the scanner axes (e.g. ``(1, 1, 5)`` for thick slices).
+    max_rotation_deg, max_translation_mm : float
+        Bounds of the random rigid head motion (drawn uniformly per axis).
+    max_oblique_deg : float
+        Bound of the random tilt of the scanner grid.
+    axes : {"RAS", "LPS", "ASR"}, default "RAS"
+        Voxel axis order and direction before tilting; "ASR" gives sagittal slices.
+    head_scale : float, default 1.0
+        Scale the head about its centre (another "person").
+    bias, noise : float
+        Strength of the bias field and the Gaussian noise (share of the 99th percentile).
+    dtype : str, default "uint16"
+        Data type on disk. Floating types keep NaN outside the field of view.
+    template, face_mask, brain_mask : nibabel images, optional
+        Default to the shipped samples.
+    truth : bool, default True
+        Carry the face and brain masks too (False leaves them empty, which is faster).
+
+    Returns
+    -------
+    SimulatedScan
+    """
+    from mrishare import data
+
+    rng = np.random.default_rng(seed)
+    template = template or data.load_sample("template_head", verify=False)
+
+    t1 = np.asarray(template.dataobj, dtype=np.float32)
+    head = t1 > 0.1 * np.percentile(t1, 99)
+    centre = (template.affine @ np.r_[ndi.center_of_mass(head), 1.0])[:3]
+    motion = _rigid(
+        rng.uniform(-max_rotation_deg, max_rotation_deg, 3),
+        rng.uniform(-max_translation_mm, max_translation_mm, 3),
+        centre,
+    )
+    if head_scale != 1.0:
+        scale = np.diag([head_scale] * 3 + [1.0])
+        scale[:3, 3] = centre - head_scale * centre
+        motion = motion @ scale
+    oblique = rng.uniform(-max_oblique_deg, max_oblique_deg, 3)
+    affine, shape = _grid(head, template.affine, motion, oblique, zooms, axes)
+
+    # For every voxel of the new grid, where is it in the template's voxels?
+    to_template = np.linalg.inv(template.affine) @ np.linalg.inv(motion) @ affine
+    coords = np.indices(shape, dtype=np.float32).reshape(3, -1)
+    coords = to_template[:3, :3].astype(np.float32) @ coords
+    coords += to_template[:3, 3:4].astype(np.float32)
+
+    def carry(volume: NDArray, order: int) -> NDArray:
+        out = ndi.map_coordinates(volume, coords, order=order, mode="constant", cval=0.0)
+        return out.reshape(shape)
+
+    source = t2_like(t1).astype(np.float32) if contrast == "T2w" else t1
+    image = carry(source, 1)
+    inside = carry(np.ones(t1.shape, np.float32), 0) > 0  # within the template's box
+    face = brain = np.zeros(shape, bool)
+    if truth:
+        face_mask = face_mask or data.load_sample("template_facemask", verify=False)
+        brain_mask = brain_mask or data.load_sample("template_brainmask", verify=False)
+        # pydeface's face mask is 0 on the face and 1 elsewhere.
+        face = carry((np.asarray(face_mask.dataobj) < 0.5).astype(np.float32), 0) > 0.5
+        brain = carry((np.asarray(brain_mask.dataobj) > 0.5).astype(np.float32), 0) > 0.5
+
+    top = np.percentile(image[image > 0], 99)
+    image = image * _bias(shape, rng, bias)
+    image = np.abs(image + rng.normal(0.0, noise * top, shape))  # magnitude images are >= 0
+    image = image / top * 1000.0
+    if np.issubdtype(np.dtype(dtype), np.floating):
+        image[~inside] = np.nan
+    else:
+        image = np.clip(np.rint(image), 0, np.iinfo(dtype).max)
+    image = image.astype(dtype)
+
+    nifti = nib.Nifti1Image(image, affine)
+    nifti.header.set_xyzt_units("mm", "sec")
+    nifti.header.set_qform(affine, code=1)
+    nifti.header.set_sform(affine, code=1)
+    return SimulatedScan(image=nifti, face=face & inside, brain=brain & inside, motion=motion)
+
+
+# --------------------------------------------------------------------------- DICOM export
+
+MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
+SECONDARY_CAPTURE_STORAGE = "1.2.840.10008.5.1.4.1.1.7"
+PRIVATE_CREATOR = "ACME MR HEADER 1.0"
+# Private elements of the invented vendor (block 0x10 of group 0x0029): keyword -> (element, VR)
+PRIVATE_ELEMENTS = {
+    "PatientNameCopy": (0x10, "LO"),
+    "PatientIDCopy": (0x11, "LO"),
+    "OperatorNote": (0x12, "LT"),
+    "CoilName": (0x20, "LO"),  # a safe, technical value
+}
+
+
+def _uid(root: str, *parts: object) -> str:
+    """A UID under the invented site root, made from readable parts (digits only)."""
+    return ".".join([root, *[str(p) for p in parts]])[:64]
+
+
+def _dicom_date(text: str) -> str:
+    return text.replace("-", "")
+
+
+def _common_dataset(person: dict, study: dict, series: dict, sop_class: str):
+    """Patient, study and series modules shared by every instance of a series."""
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    ds.file_meta.SourceApplicationEntityTitle = study["ae_title"]
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.SOPClassUID = sop_class
+    # Patient
+    ds.PatientName = person["name"]
+    ds.PatientID = person["id"]
+    other = Dataset()
+    other.PatientID = person["other_id"]
+    other.IssuerOfPatientID = study["institution"]
+    other.TypeOfPatientID = "TEXT"
+    ds.OtherPatientIDsSequence = pydicom.Sequence([other])
+    ds.PatientBirthDate = _dicom_date(person["birth_date"])
+    ds.PatientSex = person["sex"]
+    ds.PatientAge = study["age"]
+    ds.PatientSize = person["height_m"]
+    ds.PatientWeight = person["weight_kg"]
+    ds.PatientAddress = person["address"]
+    ds.PatientTelephoneNumbers = person["telephone"]
+    ds.AdditionalPatientHistory = person["history"]
+    ds.PatientComments = person["comments"]
+    # Study
+    ds.StudyInstanceUID = study["uid"]
+    ds.StudyDate = ds.SeriesDate = ds.AcquisitionDate = ds.ContentDate = study["date"]
+    ds.StudyTime = study["time"]
+    ds.AccessionNumber = study["accession"]
+    ds.StudyID = study["study_id"]
+    ds.StudyDescription = study["description"]
+    ds.ReferringPhysicianName = study["referring"]
+    ds.InstitutionName = study["institution"]
+    ds.InstitutionAddress = study["institution_address"]
+    ds.InstitutionalDepartmentName = study["department"]
+    ds.PerformingPhysicianName = study["performing"]
+    ds.OperatorsName = study["operator"]
+    ds.StationName = study["station"]
+    ds.DeviceSerialNumber = study["serial"]
+    ds.Manufacturer = "ACME Medical Systems"
+    ds.ManufacturerModelName = "Simulated 3T"
+    ds.SoftwareVersions = "sim 1.0"
+    request = Dataset()
+    request.RequestedProcedureID = study["accession"]
+    request.ScheduledProcedureStepID = f"SPS-{person['id']}"
+    request.RequestedProcedureDescription = f"MRI brain research {person['name'].family_name}"
+    request.RequestingPhysician = study["referring"]  # a person, nested in a sequence
+    request.ReferencedStudySequence = pydicom.Sequence([Dataset()])
+    request.ReferencedStudySequence[0].ReferencedSOPClassUID = "1.2.840.10008.3.1.2.3.1"
+    request.ReferencedStudySequence[0].ReferencedSOPInstanceUID = study["uid"]
+    ds.RequestAttributesSequence = pydicom.Sequence([request])
+    # Series
+    ds.SeriesInstanceUID = series["uid"]
+    ds.SeriesNumber = series["number"]
+    ds.SeriesTime = ds.AcquisitionTime = ds.ContentTime = series["time"]
+    ds.SeriesDescription = series["description"]
+    ds.ProtocolName = series["protocol"]
+    ds.Modality = series.get("modality", "MR")
+    ds.BodyPartExamined = "HEAD"
+    ds.ImageComments = series["comments"]
+    block = ds.private_block(0x0029, PRIVATE_CREATOR, create=True)
+    for keyword, (element, vr) in PRIVATE_ELEMENTS.items():
+        block.add_new(element, vr, series["private"][keyword])
+    return ds
+
+
+def write_dicom_series(
+    image: nib.Nifti1Image,
+    folder: str | Path,
+    person: dict,
+    study: dict,
+    series: dict,
+    file_pattern: str = "IM{:05d}.dcm",
+) -> list[Path]:
+    """Write a 3D image as an MR DICOM series, one file per slice.
+
+    Slices run along the image's third voxel axis. Pixel (row r, column c) of slice k is
+    voxel (c, r, k), so ImageOrientationPatient holds the directions of voxel axes 0 and 1
+    (in DICOM's LPS coordinates) and ImagePositionPatient the corner of each slice.
+
+    Parameters
+    ----------
+    image : nibabel.Nifti1Image
+        Unsigned 16-bit data (values up to 4095).
+    folder : str or Path
+        Created if needed.
+    person, study, series : dict
+        Invented identifiers and acquisition parameters (see ``tools/make_samples.py``).
+    file_pattern : str
+        File names, formatted with the instance number.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = np.asarray(image.dataobj)
+    if data.dtype != np.uint16:
+        raise TypeError(f"write_dicom_series needs uint16 data, got {data.dtype}")
+    lps = np.diag([-1.0, -1.0, 1.0])
+    matrix = lps @ image.affine[:3, :3]
+    zooms = np.linalg.norm(matrix, axis=0)
+    directions = matrix / zooms
+    normal = directions[:, 2]
+    paths = []
+    for k in range(data.shape[2]):
+        ds = _common_dataset(person, study, series, MR_IMAGE_STORAGE)
+        number = k + 1
+        ds.SOPInstanceUID = _uid(series["uid"], number)
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.InstanceNumber = number
+        ds.AcquisitionNumber = 1
+        ds.FrameOfReferenceUID = study["frame_uid"]
+        ds.PositionReferenceIndicator = ""
+        ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "ND"]
+        position = lps @ (image.affine @ np.array([0.0, 0.0, k, 1.0]))[:3]
+        ds.ImagePositionPatient = [f"{v:.6f}" for v in position]
+        ds.ImageOrientationPatient = [f"{v:.8f}" for v in (*directions[:, 0], *directions[:, 1])]
+        ds.SliceLocation = f"{float(position @ normal):.6f}"
+        ds.PixelSpacing = [f"{zooms[1]:.6f}", f"{zooms[0]:.6f}"]
+        ds.SliceThickness = f"{zooms[2]:.6f}"
+        ds.SpacingBetweenSlices = f"{zooms[2]:.6f}"
+        for keyword, value in series["acquisition"].items():
+            setattr(ds, keyword, value)
+        ds.MagneticFieldStrength = 3
+        ds.PatientPosition = "HFS"
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.Rows, ds.Columns = data.shape[1], data.shape[0]
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+        ds.WindowCenter, ds.WindowWidth = 500, 1000
+        ds.PixelData = np.ascontiguousarray(data[:, :, k].T).tobytes()
+        path = folder / file_pattern.format(number)
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths
+
+
+def write_screenshot(
+    image: nib.Nifti1Image,
+    path: str | Path,
+    person: dict,
+    study: dict,
+    series: dict,
+) -> Path:
+    """Write a secondary capture: a slice with the patient's name burned into the pixels.
+
+    Scanner consoles and PACS viewers save such screenshots; the text is part of the image,
+    so no header scrubbing removes it. The file says ``BurnedInAnnotation = YES``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    volume = np.asarray(image.dataobj, dtype=float)
+    slab = volume[:, :, volume.shape[2] // 2].T
+    figure = Figure(figsize=(2.56, 2.56), dpi=100, facecolor="black")
+    canvas = FigureCanvasAgg(figure)
+    axes = figure.add_axes((0, 0, 1, 1))
+    axes.imshow(slab, cmap="gray", origin="lower", vmin=0, vmax=np.percentile(slab, 99.5))
+    axes.set_axis_off()
+    name = str(person["name"]).replace("^", " ")
+    text = f"{name}\n{person['id']}  DOB {person['birth_date']}\n{study['institution']}"
+    axes.text(0.02, 0.98, text, color="white", fontsize=6, va="top", transform=axes.transAxes)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[..., :3].mean(axis=2).astype(np.uint8)
+
+    ds = _common_dataset(person, study, series, SECONDARY_CAPTURE_STORAGE)
+    ds.SOPInstanceUID = _uid(series["uid"], 1)
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.InstanceNumber = 1
+    ds.ConversionType = "WSD"
+    ds.BurnedInAnnotation = "YES"
+    ds.ImageType = ["DERIVED", "SECONDARY", "SCREENSHOT"]
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows, ds.Columns = pixels.shape
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = pixels.tobytes()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
