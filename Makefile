@@ -22,7 +22,7 @@ $(STAMP): environment.yml pyproject.toml tools/pins.py
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) tools/pins.py environment.yml > $(VENV)/requirements.txt
 	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt -c $(VENV)/requirements.txt \
-	    -e ".[book,test]"
+	    -e ".[notebooks,book,test]"
 	@touch $@
 
 book: $(STAMP)

@@ -54,8 +54,25 @@ NOT_PAGES = {"_static", "_sources", "_images", "_downloads"}
 # A term the book is certain to contain (it is in the glossary) and the page search must list.
 SEARCH_TERM, SEARCH_PAGE = "pseudonymisation", "glossary.html"
 # Alt texts that say nothing about the picture.
-EMPTY_ALTS = {"image", "img", "figure", "fig", "picture", "photo", "plot", "graph", "chart",
-              "output", "png", "svg", "jpg", "untitled", "alt", "icon", "screenshot"}
+EMPTY_ALTS = {
+    "image",
+    "img",
+    "figure",
+    "fig",
+    "picture",
+    "photo",
+    "plot",
+    "graph",
+    "chart",
+    "output",
+    "png",
+    "svg",
+    "jpg",
+    "untitled",
+    "alt",
+    "icon",
+    "screenshot",
+}
 
 BUILT = (HTML / "index.html").is_file()
 needs_book = pytest.mark.skipif(
@@ -128,9 +145,7 @@ def site():
 @pytest.fixture(scope="session")
 def browser():
     """Debian's headless Chromium driven by Playwright (never a downloaded browser build)."""
-    problems = [
-        f"{p} is missing" for p in (CHROMIUM, AXE_JS) if not p.is_file()
-    ]
+    problems = [f"{p} is missing" for p in (CHROMIUM, AXE_JS) if not p.is_file()]
     if problems:
         pytest.fail("; ".join(problems) + ": run `python tools/browser.py --install`")
     from playwright.sync_api import sync_playwright
@@ -217,16 +232,21 @@ AXE_RUN_JS = """async (tags) => {
 }"""
 
 LAUNCH_JS = """() => {
-  const href = title => {
-    const a = document.querySelector(`a[title="${title}"]`);
+  // The theme's launch menu: <a href=...><span class="btn__text-container">Binder</span></a>
+  const href = label => {
+    const a = Array.from(document.querySelectorAll('a')).find(link =>
+        (link.querySelector('.btn__text-container') || {}).textContent === label);
     return a ? a.getAttribute('href') : null;
   };
   const script = document.querySelector('script[type="text/x-thebe-config"]');
   let thebe = null;
   if (script) { thebe = (new Function('return (' + script.textContent + ')'))(); }
-  return {binder: href('Launch on Binder'), colab: href('Launch on Colab'),
+  return {binder: href('Binder'), colab: href('Colab'),
           thebe_button: document.querySelector('button.btn-launch-thebe') !== null,
-          thebe: thebe, thebe_js: typeof THEBE_JS_URL === 'undefined' ? null : THEBE_JS_URL};
+          thebe: thebe, thebe_js: typeof THEBE_JS_URL === 'undefined' ? null : THEBE_JS_URL,
+          binder_links: Array.from(document.querySelectorAll('article a[href*="/v2/gh/"]'))
+              .map(a => ({href: a.getAttribute('href'),
+                          img: (a.querySelector('img') || {}).src || null}))};
 }"""
 
 
@@ -249,6 +269,15 @@ def _visit(browser, site: str, page: str) -> Visit:
         if page == WELCOME or page.removesuffix(".html") in NOTEBOOKS:
             SHOTS.mkdir(parents=True, exist_ok=True)
             tab.screenshot(path=str(SHOTS / _screenshot_name(page)), full_page=True)
+        if tab.evaluate("'mode' in document.documentElement.dataset"):
+            # The theme's colour mode follows the reader's system (default_mode: auto):
+            # check the dark colours too.
+            tab.emulate_media(color_scheme="dark")
+            tab.wait_for_function("document.documentElement.dataset.theme === 'dark'")
+            # Colours fade into the new mode: measure them once the transitions are over.
+            tab.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')")
+            dark = tab.evaluate(AXE_RUN_JS, AXE_TAGS)
+            visit.axe += [dict(v, id=f"{v['id']} (dark mode)") for v in dark]
     finally:
         context.close()
     return visit
@@ -276,7 +305,9 @@ def _problems(visit: Visit) -> list[str]:
     out = []
     out += [f"console error: {e}" for e in visit.console_errors]
     out += [f"failed local request: {r}" for r in visit.failed_local]
-    out += [f"needs the internet: {u}" for u in visit.external]
+    for url in visit.external:
+        hint = " (math on the page: serve MathJax locally)" if "mathjax" in url.lower() else ""
+        out.append(f"needs the internet: {url}{hint}")
     for image in visit.images:
         if image["width"] == 0:
             out.append(f"image does not load: {image['html']}")
@@ -357,6 +388,19 @@ def test_launch_buttons_open_this_notebook(browser, site, notebook):
     folder = str(Path(ipynb).parent)
     assert thebe["kernelOptions"]["path"].removeprefix("./").rstrip("/") in (folder, ""), thebe
     assert (ROOT / folder).is_dir()
+
+
+@needs_book
+@pytest.mark.book
+def test_welcome_page_has_a_binder_badge_for_the_first_notebook(browser, site):
+    """The welcome page links a badge to the first notebook, in JupyterLab on Binder."""
+    assert NOTEBOOKS, "the book has no notebook page"
+    repo, branch = _canonical()
+    binder = CONFIG["launch_buttons"]["binderhub_url"].rstrip("/")
+    want = f"{binder}/v2/gh/{repo}/{branch}?urlpath=lab/tree/{NOTEBOOKS[0]}.ipynb"
+    links = _visit(browser, site, WELCOME).launch["binder_links"]
+    badges = [link for link in links if link["href"] == want and link["img"]]
+    assert badges, f"no badge image linking to {want} on {WELCOME}; links there: {links}"
 
 
 @needs_book

@@ -76,3 +76,21 @@ def test_samples_of_installed_packages_resolve_inside_them():
 def test_open_dataset_download_refuses_unknown_names():
     with pytest.raises(data.SampleNotFoundError, match="No open dataset"):
         data.fetch_open_dataset("no-such-dataset")
+
+
+def test_open_datasets_pin_a_checksum():
+    for name, entry in data.OPEN_DATASETS.items():
+        assert entry["hash"].split(":")[0] in {"md5", "sha256"}, name
+        assert entry["url"].startswith("https://"), name
+
+
+def test_open_dataset_download_offline_says_so_plainly(monkeypatch, tmp_path):
+    import pooch
+    import requests
+
+    def no_network(**kwargs):
+        raise requests.exceptions.ConnectionError("Failed to resolve host")
+
+    monkeypatch.setattr(pooch, "retrieve", no_network)
+    with pytest.raises(ConnectionError, match="needs internet.*optional"):
+        data.fetch_open_dataset("stanford_t1", cache=tmp_path)

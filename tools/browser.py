@@ -49,7 +49,9 @@ def missing() -> list[str]:
         problems.append(f"{CHROMIUM} not found (Debian package 'chromium')")
     want, have = pinned_axe_version(), installed_axe_version()
     if have != want:
-        problems.append(f"axe-core {want} not installed in {AXE_DIR / 'node_modules'} (found {have})")
+        problems.append(
+            f"axe-core {want} not installed in {AXE_DIR / 'node_modules'} (found {have})"
+        )
     return problems
 
 
@@ -62,7 +64,9 @@ def install_chromium() -> None:
     if os.access(CHROMIUM, os.X_OK):
         return
     if shutil.which("apt-get") is None:
-        raise SystemExit(f"{CHROMIUM} is missing and apt-get is not here: install Chromium by hand.")
+        raise SystemExit(
+            f"{CHROMIUM} is missing and apt-get is not here: install Chromium by hand."
+        )
     if os.geteuid() != 0:
         raise SystemExit(f"{CHROMIUM} is missing: run as root, or `apt-get install chromium`.")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")

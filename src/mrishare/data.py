@@ -300,9 +300,17 @@ def load_sample(name: str, verify: bool = True) -> Any:
     return _LOADERS[sample.kind](sample_path(name, verify=verify))
 
 
-# Optional download for readers with internet: a bigger real open dataset.
-# Never used by the book build or the tests.
-OPEN_DATASETS: dict[str, dict[str, str]] = {}
+# Optional downloads for readers with internet: bigger, real open data.
+# Never used by the book build or the tests. The checksum is pinned: a changed file is refused.
+OPEN_DATASETS: dict[str, dict[str, str]] = {
+    "stanford_t1": {
+        "url": "https://stacks.stanford.edu/file/druid:yx282xq2090/t1.nii.gz",
+        "hash": "md5:a6a140da6a947d4131b2368752951b0a",
+        "description": "A real volunteer's T1-weighted scan from the Stanford HARDI data "
+        "(Rokem et al. 2015, PLoS ONE 10:e0123272), about 10 MB",
+        "licence": "as stated on its Stanford Digital Repository page; read it before reuse",
+    },
+}
 
 
 def fetch_open_dataset(name: str, cache: str | Path | None = None) -> Path:
@@ -324,6 +332,10 @@ def fetch_open_dataset(name: str, cache: str | Path | None = None) -> Path:
     ------
     ConnectionError
         When there is no internet: the book and the tests never need this.
+
+    Examples
+    --------
+    >>> path = fetch_open_dataset("stanford_t1")  # doctest: +SKIP
     """
     import pooch
 

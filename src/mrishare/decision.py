@@ -211,6 +211,9 @@ class Decision:
     def __str__(self) -> str:
         return self.report()
 
+    def __repr__(self) -> str:
+        return f"Decision(outcome={self.outcome.key!r}, answers={self.answers!r})"
+
 
 # --------------------------------------------------------------------------------------
 # The tree itself (data, not logic). Keys are stable: code and tests use them.
@@ -711,9 +714,9 @@ def draw(
     nodes = _layout(tree)
     n_rows = 1 + max(n.y for n in nodes)
     depth = 1 + max(n.depth for n in nodes)
-    col, box_w, box_h = 4.2, 2.75, 0.78
+    col, box_w, box_h = 4.8, 2.9, 0.86
     if ax is None:
-        fig, ax = plt.subplots(figsize=(3.3 * depth, 0.95 * n_rows + 0.6))
+        fig, ax = plt.subplots(figsize=(2.6 * depth, 0.8 * n_rows + 0.6))
     else:
         fig = ax.figure
     chosen = set(decision.answers.items()) if decision is not None else None
@@ -727,18 +730,18 @@ def draw(
         alpha = 1.0 if active else 0.3
         emphasis = chosen is not None and active
         if node.kind == "question":
-            text = textwrap.fill(tree.questions[node.key].short, 26, break_on_hyphens=False)
+            text = textwrap.fill(tree.questions[node.key].short, 21, break_on_hyphens=False)
             face, edge = "white", "#333333"
         else:
             outcome = tree.outcomes[node.key]
-            text = textwrap.fill(outcome.title, 22)
+            text = textwrap.fill(outcome.title, 18, break_on_hyphens=False)
             face, edge = outcome.colour, "#333333"
         ax.add_patch(FancyBboxPatch(
             (x - box_w / 2, y - box_h / 2), box_w, box_h,
             boxstyle="round,pad=0.02,rounding_size=0.15", facecolor=face, edgecolor=edge,
             linewidth=2.4 if emphasis else 1.0, alpha=alpha, zorder=2,
         ))
-        ax.text(x, y, text, ha="center", va="center", fontsize=8.5, zorder=3, alpha=alpha,
+        ax.text(x, y, text, ha="center", va="center", fontsize=9, zorder=3, alpha=alpha,
                 fontweight="bold" if node.kind == "outcome" else "normal")
         if node.parent is not None and node.via is not None:
             parent = nodes[node.parent]

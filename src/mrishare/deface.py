@@ -39,8 +39,6 @@ True
 from __future__ import annotations
 
 import os
-import tempfile
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +72,9 @@ LEVELS_MM = (8.0, 4.0)
 SAMPLING = 0.25
 ITERATIONS = 200
 HISTOGRAM_BINS = 32
+MIN_HEAD_SHARE = 0.3  # a scan with less signal than 30% of the template head has no head
+MIN_FIT = 0.85  # Dice of the heads after registration; below it the registration failed
+QUICKSHEAR_BUFFER_MM = 10.0  # quickshear's default buffer (10 voxels of 1 mm)
 
 _LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
@@ -163,11 +164,14 @@ class Registration:
         4x4, RAS millimetres: a point of the fixed image's world goes to this point of the
         moving image's world (the direction resampling needs).
     metric : float
-        Final Mattes mutual information (more negative is a better match).
+        Final metric value (more negative is a better match).
+    fit : float
+        Overlap (Dice) of the two heads after registration, when measured.
     """
 
     matrix: NDArray[np.float64]
     metric: float
+    fit: float = float("nan")
 
 
 def _downsample(
@@ -253,6 +257,7 @@ def register(
     sampling: float = SAMPLING,
     iterations: int = ITERATIONS,
     initial: NDArray[np.float64] | None = None,
+    metric: str = "mattes",
     seed: int = 0,
 ) -> Registration:
     """Register ``moving`` to ``fixed`` (Mattes mutual information, multi-resolution).
@@ -275,6 +280,9 @@ def register(
     initial : numpy.ndarray, optional
         4x4 RAS starting transform (fixed world -> moving world). Default: the centres of
         the heads on top of each other.
+    metric : {"mattes", "correlation"}
+        Mattes mutual information (any two contrasts), or normalised correlation (the
+        same contrast, where it is better posed: dark must meet dark).
     seed : int
         Seeds the metric's sampling (the same inputs give the same result).
 
@@ -304,7 +312,7 @@ def register(
     initial_lps = _LPS @ initial @ _LPS
 
     matrix_lps = initial_lps
-    metric = np.nan
+    value = np.nan
     centre = (_LPS @ np.r_[_centre(*fixed), 1.0])[:3]
     for stage in stages:
         if stage == "rigid":
@@ -324,7 +332,12 @@ def register(
         transform.SetTranslation((matrix_lps[:3, 3] - centre + a @ centre).tolist())
 
         method = sitk.ImageRegistrationMethod()
-        method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=HISTOGRAM_BINS)
+        if metric == "mattes":
+            method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=HISTOGRAM_BINS)
+        elif metric == "correlation":
+            method.SetMetricAsCorrelation()
+        else:
+            raise ValueError(f"Unknown metric {metric!r}: use 'mattes' or 'correlation'.")
         method.SetMetricSamplingStrategy(method.RANDOM)
         method.SetMetricSamplingPercentage(sampling, seed)
         if fixed_mask is not None:
@@ -346,8 +359,9 @@ def register(
         try:
             method.Execute(fixed_image, moving_image)
         except RuntimeError as error:
-            raise DefaceError(f"registration failed ({str(error).strip().splitlines()[-1]})")
-        metric = method.GetMetricValue()
+            reason = str(error).strip().splitlines()[-1]
+            raise DefaceError(f"registration failed ({reason})") from None
+        value = method.GetMetricValue()
         matrix_lps = _matrix_of(transform)
 
     # The registration ran between SimpleITK's own (orthonormalised) grids; express the
@@ -355,4 +369,510 @@ def register(
     fixed_fix = _sitk_affine(fixed_image) @ np.linalg.inv(fixed[1])
     moving_fix = _sitk_affine(moving_image) @ np.linalg.inv(moving[1])
     matrix = np.linalg.inv(moving_fix) @ (_LPS @ matrix_lps @ _LPS) @ fixed_fix
-    return Registration(matrix=matrix, metric=float(metric))
+    return Registration(matrix=matrix, metric=float(value))
+
+
+# --------------------------------------------------------------------- the template
+
+
+@dataclass(frozen=True)
+class _Template:
+    head: tuple[NDArray[np.float32], NDArray[np.float64]]  # reduced to 4 mm, with affine
+    labels: NDArray[np.uint8]  # 1 = face region, 2 = brain, on the full template grid
+    affine: NDArray[np.float64]
+    head_ml: float
+
+
+_TEMPLATE: list[_Template] = []
+
+
+def _template() -> _Template:
+    """The shipped template head (reduced) and its face and brain masks, loaded once."""
+    if not _TEMPLATE:
+        from mrishare import data
+
+        head = data.load_sample("template_head", verify=False)
+        face = np.asarray(data.load_sample("template_facemask", verify=False).dataobj) < 0.5
+        brain = np.asarray(data.load_sample("template_brainmask", verify=False).dataobj) > 0
+        labels = np.zeros(head.shape, np.uint8)
+        labels[face] = 1
+        labels[brain & ~face] = 2
+        values = np.asarray(head.dataobj, np.float32)
+        zooms = np.linalg.norm(head.affine[:3, :3], axis=0)
+        head_ml = float(_head_mask(values).sum() * zooms.prod() / 1000.0)
+        reduced = _downsample(values, head.affine, LEVELS_MM[-1])
+        _TEMPLATE.append(_Template(reduced, labels, head.affine, head_ml))
+    return _TEMPLATE[0]
+
+
+def _reduced(image: nib.Nifti1Image) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
+    """The image block-averaged to about the finest registration level, NaN as 0."""
+    return _downsample(_unscaled(image), image.affine, LEVELS_MM[-1])
+
+
+def _dice(a: NDArray[np.bool_], b: NDArray[np.bool_]) -> float:
+    total = a.sum() + b.sum()
+    return float(2.0 * (a & b).sum() / total) if total else 0.0
+
+
+def register_template(
+    image: str | os.PathLike | nib.Nifti1Image, *, seed: int = 0
+) -> Registration:
+    """Register the shipped template head to a head scan (rigid, then affine).
+
+    Parameters
+    ----------
+    image : path or nibabel image
+        A 3D head scan, any grid, orientation, voxel size, data type.
+    seed : int
+        Seeds the metric's sampling.
+
+    Returns
+    -------
+    Registration
+        ``matrix`` maps the scan's world (RAS mm) into the template's world; ``fit`` is the
+        overlap (Dice) of the two heads after registration, on 4 mm voxels.
+
+    Raises
+    ------
+    DefaceError
+        When no head is in the field of view, or the heads do not overlap after
+        registration (a wrong orientation in the header, a cut scan, another body part).
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> result = register_template(data.sample_path("participant_T1w"))
+    >>> result.fit > 0.85
+    True
+    """
+    name = _name(image)
+    image = load_image(image)
+    fixed = _reduced(image)
+    template = _template()
+    head = _head_mask(fixed[0])
+    zooms = np.linalg.norm(fixed[1][:3, :3], axis=0)
+    head_ml = head.sum() * zooms.prod() / 1000.0
+    if head_ml < MIN_HEAD_SHARE * template.head_ml:
+        raise DefaceError(
+            f"{name}: no head in the field of view (about {head_ml:.0f} ml of signal, a head "
+            f"has about {template.head_ml:.0f} ml). Deface whole-head scans (e.g. a T1w) "
+            "and carry their mask to other scans with --apply-to."
+        )
+    try:
+        result = register(fixed, template.head, seed=seed)
+    except DefaceError as error:
+        raise DefaceError(f"{name}: {error}") from None
+    # How well do the heads overlap now? The template head carried into the scan's grid.
+    voxels = np.linalg.inv(template.head[1]) @ result.matrix @ fixed[1]
+    moved = _resample(_head_mask(template.head[0]).astype(np.uint8), voxels, head.shape)
+    result.fit = _dice(moved > 0, head)
+    if result.fit < MIN_FIT:
+        raise DefaceError(
+            f"{name}: registration failed: the template head overlaps the scan's head by "
+            f"{result.fit:.0%} only (at least {MIN_FIT:.0%} expected). Check the image's "
+            "orientation in its header (e.g. with a viewer), that it shows a whole head, "
+            "and that it is not a 4D series."
+        )
+    return result
+
+
+def _resample(
+    values: NDArray, voxels: NDArray[np.float64], shape: tuple[int, ...], extend: bool = False
+) -> NDArray:
+    """Nearest-neighbour resampling of ``values`` onto a grid of ``shape``.
+
+    ``voxels`` maps an output voxel index to an input voxel index (4x4). With ``extend``
+    the input's edge values carry on beyond its box.
+    """
+    import SimpleITK as sitk
+
+    source = sitk.GetImageFromArray(np.ascontiguousarray(values.T))
+    transform = sitk.AffineTransform(3)
+    transform.SetMatrix(voxels[:3, :3].ravel().tolist())
+    transform.SetTranslation(voxels[:3, 3].tolist())
+    out = sitk.Resample(
+        source,
+        [int(n) for n in shape],
+        transform,
+        sitk.sitkNearestNeighbor,
+        (0.0, 0.0, 0.0),
+        (1.0, 1.0, 1.0),
+        (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0),
+        0,
+        source.GetPixelID(),
+        extend,
+    )
+    return sitk.GetArrayFromImage(out).T
+
+
+def carry(
+    registration: Registration, image: nib.Nifti1Image
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Carry the template's face region and brain mask into ``image``'s grid.
+
+    Parameters
+    ----------
+    registration : Registration
+        From :func:`register_template` (scan world -> template world).
+    image : nibabel image
+        The scan that gives the grid.
+
+    Returns
+    -------
+    face, brain : numpy.ndarray of bool
+        In the scan's voxel order. The face region continues beyond the template's box
+        (a longer neck or a bigger head than the template's keeps its face covered).
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> img = data.load_sample("participant_T1w")
+    >>> face, brain = carry(register_template(img), img)
+    >>> bool((face & brain).any())
+    False
+    """
+    template = _template()
+    voxels = np.linalg.inv(template.affine) @ registration.matrix @ image.affine
+    labels = _resample(template.labels, voxels, image.shape[:3], extend=True)
+    face = labels == 1
+    inside = _resample(np.ones(template.labels.shape, np.uint8), voxels, image.shape[:3]) > 0
+    brain = (labels == 2) & inside
+    return face, brain
+
+
+# ------------------------------------------------------------------------- quickshear
+
+
+def quickshear_mask(
+    brain: NDArray[np.bool_],
+    affine: NDArray[np.float64],
+    to_head: NDArray[np.float64],
+    buffer_mm: float = QUICKSHEAR_BUFFER_MM,
+) -> NDArray[np.bool_]:
+    """Quickshear's cut, done in millimetres in the head's own frame.
+
+    The brain is seen from the side (front-back and up-down coordinates of the head, so
+    the grid's slice direction and voxel size do not matter); the edge of its convex hull
+    that faces forward and down is moved ``buffer_mm`` away from the brain, and every voxel
+    in front of and below that line, across the whole width of the head, is removed.
+
+    Parameters
+    ----------
+    brain : numpy.ndarray of bool
+        Brain mask on the scan's grid.
+    affine : numpy.ndarray
+        The scan's voxel-to-world affine (RAS mm).
+    to_head : numpy.ndarray
+        4x4 from the scan's world to a head frame whose axes are right, anterior and
+        superior (the template's world: ``register_template(...).matrix``).
+    buffer_mm : float, default 10
+        Distance kept between the brain and the cut.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True where quickshear removes.
+
+    Examples
+    --------
+    >>> brain = np.zeros((20, 20, 20), bool)
+    >>> brain[5:15, 8:16, 8:16] = True
+    >>> cut = quickshear_mask(brain, np.eye(4), np.eye(4), buffer_mm=2)
+    >>> bool(cut[10, 19, 0]), bool(cut[10, 10, 10]), bool((cut & brain).any())
+    (True, False, False)
+    """
+    from scipy.spatial import ConvexHull
+
+    if not brain.any():
+        raise DefaceError("quickshear needs a brain mask, and the one given is empty.")
+    ijk = np.argwhere(brain)
+    world = to_head @ affine
+    side = (world[1:3, :3] @ ijk.T + world[1:3, 3:4]).T  # (anterior, superior) in mm
+    hull = ConvexHull(side)
+    points = side[hull.vertices]  # counter-clockwise
+    edges = np.roll(points, -1, axis=0) - points
+    normals = np.c_[edges[:, 1], -edges[:, 0]]  # outward for counter-clockwise order
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+    # The edge that faces forward and down, like quickshear's first lower-hull edge.
+    best = int(np.argmax(normals @ np.array([1.0, -1.0]) / np.sqrt(2.0)))
+    normal = normals[best]
+    limit = float(normal @ points[best]) + buffer_mm
+    # Signed distance of each voxel from the line: linear in the voxel indices.
+    coeffs = normal @ world[1:3, :3]
+    offset = float(normal @ world[1:3, 3]) - limit
+    i = np.arange(brain.shape[0], dtype=np.float32)[:, None] * np.float32(coeffs[0])
+    j = np.arange(brain.shape[1], dtype=np.float32)[None, :] * np.float32(coeffs[1])
+    cut = np.empty(brain.shape, bool)
+    base = i + j + np.float32(offset)
+    for k in range(brain.shape[2]):
+        np.greater(base, -np.float32(coeffs[2] * k), out=cut[:, :, k])
+    return cut
+
+
+# ---------------------------------------------------------------------------- applying
+
+
+class _Stored:
+    """Stored voxel values with their scaling: looks like nibabel's array proxy, so the
+    image is saved from the stored values and its slope and intercept, unchanged."""
+
+    is_proxy = True
+
+    def __init__(self, stored: NDArray, slope: float, inter: float) -> None:
+        self._stored = stored
+        self.slope = slope
+        self.inter = inter
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._stored.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._stored.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._stored.dtype
+
+    def get_unscaled(self) -> NDArray:
+        return self._stored
+
+    def __array__(self, dtype=None, copy=None) -> NDArray:
+        if self.slope == 1.0 and self.inter == 0.0:
+            out = self._stored
+        else:
+            out = self._stored * np.float64(self.slope) + np.float64(self.inter)
+        return out if dtype is None else out.astype(dtype)
+
+    def __getitem__(self, index):
+        return np.asarray(self)[index]
+
+
+def _zero_value(dtype: np.dtype, slope: float, inter: float) -> float | int:
+    """The stored value that reads as 0 (or as near 0 as the data type allows)."""
+    value = -inter / slope if slope else 0.0
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return int(np.clip(np.rint(value), info.min, info.max))
+    return value
+
+
+def apply_mask(image: nib.Nifti1Image, removed: NDArray[np.bool_]) -> nib.Nifti1Image:
+    """Zero the voxels under ``removed``; keep everything else as stored, bit for bit.
+
+    The grid, affine (qform and sform), data type and scaling are those of ``image``; the
+    header's free-text fields are cleared and its extensions dropped
+    (:func:`mrishare.nifti.scrub_header`). NaN under the mask become 0 too.
+
+    Examples
+    --------
+    >>> img = nib.Nifti1Image(np.full((4, 4, 4), 7, np.int16), np.eye(4))
+    >>> removed = np.zeros((4, 4, 4), bool)
+    >>> removed[0] = True
+    >>> out = apply_mask(img, removed)
+    >>> int(out.get_fdata()[0].sum()), int(out.get_fdata()[1:].min())
+    (0, 7)
+    """
+    from mrishare import nifti
+
+    if removed.shape != image.shape[:3]:
+        raise ValueError(f"mask shape {removed.shape} differs from image shape {image.shape}")
+    stored = _unscaled(image)
+    if stored is getattr(image, "_dataobj", None) or not nib.is_proxy(image.dataobj):
+        stored = stored.copy()  # never change the caller's array
+    slope, inter = _scaling(image)
+    stored[removed] = _zero_value(stored.dtype, slope, inter)
+    keep_scaling = nib.is_proxy(image.dataobj) and not (slope == 1.0 and inter == 0.0)
+    dataobj = _Stored(stored, slope, inter) if keep_scaling else _Stored(stored, 1.0, 0.0)
+    header = image.header.copy()
+    out = image.__class__(dataobj, image.affine, header)
+    return nifti.scrub_header(out)
+
+
+def save_image(image: nib.Nifti1Image, path: str | os.PathLike) -> Path:
+    """Save an image atomically, stored values and scaling unchanged, gzip header empty.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> img = nib.Nifti1Image(np.ones((2, 2, 2), np.int16), np.eye(4))
+    >>> save_image(img, Path(tempfile.mkdtemp()) / "a.nii.gz").name
+    'a.nii.gz'
+    """
+    from mrishare import nifti
+
+    return nifti.save_nifti(image, Path(path))
+
+
+# ----------------------------------------------------------------------------- deface
+
+
+@dataclass
+class DefaceResult:
+    """A defaced image with what QC needs.
+
+    Attributes
+    ----------
+    image : nibabel.Nifti1Image
+        The defaced image (same grid, data type and scaling as the input).
+    removed : numpy.ndarray of bool
+        Voxels set to zero.
+    face : numpy.ndarray of bool
+        The template's face region in this grid (what should be removed).
+    brain : numpy.ndarray of bool
+        The template's brain mask in this grid (what must stay).
+    method : str
+        ``"template"`` or ``"quickshear"``.
+    registration : Registration
+        Scan world -> template world.
+    original : nibabel.Nifti1Image
+        The input, untouched.
+    name : str
+        A label for messages (never written into outputs).
+    """
+
+    image: nib.Nifti1Image
+    removed: NDArray[np.bool_]
+    face: NDArray[np.bool_]
+    brain: NDArray[np.bool_]
+    method: str
+    registration: Registration
+    original: nib.Nifti1Image
+    name: str = "the image"
+    extra: dict = field(default_factory=dict)
+
+    def mask_image(self) -> nib.Nifti1Image:
+        """The removed voxels as a BIDS ``*_defacemask`` image (1 = removed, uint8)."""
+        mask = nib.Nifti1Image(self.removed.astype(np.uint8), self.original.affine)
+        mask.header.set_qform(*self.original.header.get_qform(coded=True))
+        mask.header.set_sform(*self.original.header.get_sform(coded=True))
+        mask.header.set_xyzt_units(*self.original.header.get_xyzt_units())
+        return mask
+
+
+def _removed(method: str, face, brain, image, registration) -> NDArray[np.bool_]:
+    if method == "template":
+        return face
+    return quickshear_mask(brain, image.affine, registration.matrix)
+
+
+def deface(
+    image: str | os.PathLike | nib.Nifti1Image,
+    method: str = "template",
+    *,
+    registration: Registration | None = None,
+    seed: int = 0,
+) -> DefaceResult:
+    """Deface a head scan.
+
+    Parameters
+    ----------
+    image : path or nibabel image
+        A 3D head scan (T1w works best; other contrasts register by mutual information
+        too, but carrying a T1w's result with :func:`deface_other` is safer).
+    method : {"template", "quickshear"}, default "template"
+        See the module's description.
+    registration : Registration, optional
+        Scan world -> template world; found with :func:`register_template` when not given.
+    seed : int
+        Seeds the registration's sampling.
+
+    Returns
+    -------
+    DefaceResult
+
+    Raises
+    ------
+    DefaceError
+        Not a 3D image, no head in the field of view, or the registration failed; the
+        message names the file.
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> result = deface(data.sample_path("participant_T1w"), method="quickshear")
+    >>> bool((result.removed & result.brain).any())
+    False
+    """
+    if method not in METHODS:
+        raise ValueError(f"Unknown defacing method {method!r}: use one of {METHODS}.")
+    name = _name(image)
+    image = load_image(image)
+    registration = registration or register_template(image, seed=seed)
+    face, brain = carry(registration, image)
+    removed = _removed(method, face, brain, image, registration)
+    return DefaceResult(
+        image=apply_mask(image, removed), removed=removed, face=face, brain=brain,
+        method=method, registration=registration, original=image, name=name,
+    )
+
+
+def deface_other(
+    other: str | os.PathLike | nib.Nifti1Image,
+    reference: DefaceResult,
+    *,
+    seed: int = 0,
+) -> DefaceResult:
+    """Deface another scan of the same session by registering it to the defaced T1w.
+
+    The other scan (a T2w, FLAIR, ...) is registered rigidly to ``reference``'s original
+    by mutual information, and the T1w's registration to the template is carried along,
+    so the same face region (or quickshear plane) is removed, as pydeface's ``--applyto``.
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> t1 = deface(data.sample_path("participant_T1w"))
+    >>> t2 = deface_other(data.sample_path("participant_T2w"), t1)
+    >>> t2.image.shape == data.load_sample("participant_T2w").shape
+    True
+    """
+    name = _name(other)
+    other = load_image(other)
+    try:
+        to_t1 = register(_reduced(other), _reduced(reference.original), stages=("rigid",),
+                         seed=seed)
+    except DefaceError as error:
+        raise DefaceError(f"{name}: {error}") from None
+    registration = Registration(
+        matrix=reference.registration.matrix @ to_t1.matrix,
+        metric=to_t1.metric,
+        fit=reference.registration.fit,
+    )
+    face, brain = carry(registration, other)
+    removed = _removed(reference.method, face, brain, other, registration)
+    return DefaceResult(
+        image=apply_mask(other, removed), removed=removed, face=face, brain=brain,
+        method=reference.method, registration=registration, original=other, name=name,
+    )
+
+
+def deface_file(
+    source: str | os.PathLike,
+    target: str | os.PathLike,
+    method: str = "template",
+    *,
+    mask_out: str | os.PathLike | None = None,
+    apply_to: list[tuple[str | os.PathLike, str | os.PathLike]] | None = None,
+) -> list[DefaceResult]:
+    """Deface a file (and other contrasts of the same session) and write the results.
+
+    Everything is computed first; files are written only when every input worked, each
+    atomically (a temporary name, then renamed).
+
+    Returns
+    -------
+    list of DefaceResult
+        The main image first, then each ``apply_to`` image.
+    """
+    results = [deface(source, method)]
+    for other, _ in apply_to or []:
+        results.append(deface_other(other, results[0]))
+    targets = [target, *[out for _, out in apply_to or []]]
+    for result, out in zip(results, targets, strict=True):
+        save_image(result.image, out)
+    if mask_out is not None:
+        save_image(results[0].mask_image(), mask_out)
+    return results

@@ -254,12 +254,14 @@ def _parse(raw: bytes, path: Path | str) -> _RawNifti:
             "348 (NIfTI-1) or 540 (NIfTI-2)."
         )
     klass = _HEADER_SIZES[size]
-    if len(raw) < size + 4:
+    if len(raw) < size:
         raise NiftiReadError(f"{path} is cut short inside its {size}-byte NIfTI header.")
     try:
         header = klass.from_fileobj(io.BytesIO(raw), check=False)
     except Exception as error:  # nibabel raises several kinds for damaged extensions
-        raise NiftiReadError(f"{path}: the NIfTI header extensions are damaged ({error}).") from None
+        raise NiftiReadError(
+            f"{path}: the NIfTI header extensions are damaged ({error})."
+        ) from None
     magic = bytes(header["magic"].item())
     if magic[:3] not in (b"n+1", b"n+2"):
         raise NiftiReadError(
@@ -277,7 +279,7 @@ def _parse(raw: bytes, path: Path | str) -> _RawNifti:
             f"file holds {len(data)}. Copy or convert it again."
         )
     findings = []
-    gap = raw[size + 4 + header.extensions.get_sizeondisk() : offset]
+    gap = raw[size + 4 + int(header.extensions.get_sizeondisk()) : offset]
     if gap.strip(b"\x00"):
         findings.append(Finding("warning", "gap bytes", f"{len(gap)} bytes between the "
                                 "header and the image data hold something"))
@@ -306,10 +308,9 @@ def load_nifti(img: str | Path | nib.Nifti1Image) -> nib.Nifti1Image:
     if isinstance(img, (nib.Nifti1Image, nib.Nifti2Image)):
         return img
     path = Path(img)
-    raw = _parse(_read_bytes(path), path)
-    klass = _IMAGE_CLASSES[type(raw.header)]
-    return klass.from_bytes(raw.header.binaryblock + b"\x00" * 4 + raw.data
-                            if not raw.header.extensions else _to_bytes(raw.header, raw.data))
+    payload = _read_bytes(path)
+    raw = _parse(payload, path)
+    return _IMAGE_CLASSES[type(raw.header)].from_bytes(payload)
 
 
 def _to_bytes(header: nifti1.Nifti1Header, data: bytes) -> bytes:
@@ -488,7 +489,7 @@ def scrub_header(img: str | Path | nib.Nifti1Image,
     img = load_nifti(img)
     header, _ = _scrub(img.header, keep_extensions)
     # Rebuilding from the header keeps qform/sform codes, units, dtype and scaling.
-    return img.__class__(img.dataobj, header.get_best_affine(), header)
+    return img.__class__(img.dataobj, img.affine, header)
 
 
 def save_nifti(img: nib.Nifti1Image, path: str | Path) -> Path:
@@ -517,21 +518,21 @@ def save_nifti(img: nib.Nifti1Image, path: str | Path) -> Path:
     >>> int(nib.load(out).get_fdata().sum())
     28
     """
-    header = img.header.copy()
+    synced = img.__class__(img.dataobj, img.affine, img.header)
+    synced.update_header()  # the header's qform and sform as nibabel would save them
+    header = synced.header
     header.set_data_shape(img.shape)
     dataobj = img.dataobj
     if nib.is_proxy(dataobj):
         stored = dataobj.get_unscaled()
         header.set_data_dtype(stored.dtype)
-        header.set_slope_inter(*dataobj.slope_inter) if hasattr(dataobj, "slope_inter") else None
+        header.set_slope_inter(getattr(dataobj, "slope", np.nan), getattr(dataobj, "inter", np.nan))
     else:
         stored = np.asanyarray(dataobj)
-        if stored.dtype == np.float16 or stored.dtype.kind == "b":
-            stored = stored.astype(np.uint8 if stored.dtype.kind == "b" else np.float32)
+        if stored.dtype.kind == "b":
+            stored = stored.astype(np.uint8)
         header.set_data_dtype(stored.dtype)
         header.set_slope_inter(np.nan, np.nan)
-    header.set_qform(img.affine, code=int(header["qform_code"]) or 1)
-    header.set_sform(img.affine, code=int(header["sform_code"]) or 1)
     ordered = np.asarray(stored, dtype=header.get_data_dtype())
     payload = _to_bytes(header, ordered.tobytes(order="F"))
     return _write_payload(Path(path), payload)
@@ -604,8 +605,8 @@ def scrub_nifti(src: str | Path, dst: str | Path, *,
             "removes the extension) once you know where the file came from."
         )
     header, findings = _scrub(raw.header, keep)
-    kept = [e for e in header.extensions if e.get_code() in keep]
+    clean = [e for e in header.extensions if not _looks_like_dicom(_extension_bytes(e))]
     header.extensions.clear()
-    header.extensions.extend(e for i, e in enumerate(kept) if i not in dicom)
+    header.extensions.extend(clean)
     _write_payload(dst, _to_bytes(header, raw.data))
     return findings + [Finding("info", f.carrier, "dropped: " + f.message) for f in raw.findings]

@@ -1,0 +1,86 @@
+"""De-identify a folder of DICOM files by the DICOM PS3.15 Basic Profile and its options.
+
+Every attribute is handled as the standard's Table E.1-1 says (the edition is named in the
+files and the report); private attributes are removed; UIDs, the participant label and date
+shifts come from the key file, so the same key gives the same output every time. Output
+paths are made of pseudonyms: sub-<label>/ses-<n>/<series>-<modality>/<instance>.dcm.
+Screenshots and other images that may show burned-in text are left out.
+
+A report (JSON and text) is written next to DST, not inside it: it names source files,
+whose paths can carry names. SRC is never written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+HELP = "de-identify DICOM files (PS3.15 Basic Profile, keyed pseudonyms)"
+
+log = logging.getLogger("mrishare")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add this command's arguments."""
+    parser.add_argument("src", type=Path, help="folder of DICOM files (or one file); only read")
+    parser.add_argument("dst", type=Path, help="output folder (not inside SRC)")
+    parser.add_argument("--key-file", type=Path, default=None,
+                        help="secret key file (mrishare make-key); default: a random key, "
+                             "and the pseudonyms cannot be made again")
+    parser.add_argument("--keep-longitudinal-dates", action="store_true",
+                        help="shift dates by a keyed amount per participant instead of "
+                             "removing them (intervals between sessions survive)")
+    parser.add_argument("--clean-descriptors", action="store_true",
+                        help="keep series and study descriptions, cleaned of identifying words")
+    parser.add_argument("--keep-patient-characteristics", action="store_true",
+                        help="keep sex, age, size and weight")
+    parser.add_argument("--keep-private-safe", action="store_true",
+                        help="keep private attributes known to be safe (e.g. coil name)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes")
+    parser.add_argument("--report", type=Path, default=None,
+                        help="report path without suffix (default: DST_report next to DST)")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the command and return the exit status."""
+    from mrishare import dicom
+    from mrishare.cli import UsageError
+    from mrishare.keys import KeyFileError, load_or_random_key
+
+    if args.jobs < 1:
+        raise UsageError(f"--jobs needs a whole number of 1 or more, got {args.jobs}.")
+    if not args.src.exists():
+        raise UsageError(f"The source {args.src} does not exist.")
+    report_path = args.report or args.dst.with_name(args.dst.name + "_report")
+    src = args.src.resolve()
+    for target in (args.dst, report_path):
+        resolved = target.resolve()
+        if resolved == src or src in resolved.parents:
+            raise UsageError(
+                f"{target} is the source folder or inside it; SRC is never written. "
+                "Choose a destination outside it."
+            )
+    try:
+        key = load_or_random_key(args.key_file)
+    except KeyFileError as error:
+        raise UsageError(str(error)) from None
+    if not key.reproducible:
+        log.warning("no --key-file: a random key is used; these pseudonyms cannot be made again")
+    options = dicom.Options(
+        keep_longitudinal_dates=args.keep_longitudinal_dates,
+        clean_descriptors=args.clean_descriptors,
+        keep_patient_characteristics=args.keep_patient_characteristics,
+        keep_private_safe=args.keep_private_safe,
+    )
+    report = dicom.deidentify_folder(args.src, args.dst, key, options, jobs=args.jobs,
+                                     progress=sys.stderr.isatty())
+    for row in report.left_out:
+        log.info("left out %s: %s", row["source"], row["reason"])
+    for row in report.failed:
+        log.error("could not process %s: %s", row["source"], row["reason"])
+    json_path, text_path = report.save(report_path)
+    files = sum(s["files"] for s in report.series)
+    log.info("wrote %d files in %d series; report: %s", files, len(report.series), text_path)
+    return report.exit_status

@@ -1,0 +1,86 @@
+"""Turn a DICOM study into a defaced, de-identified BIDS dataset, and prove it clean.
+
+One command for the whole way: classify the series, convert them to BIDS with scrubbed
+headers and sidecars, deface every anatomical image, check the defacing, and search the
+result for every identifier of the source study. A report (Markdown and HTML) goes into
+DST_report/ beside the dataset: it names source folders and shows faces before defacing,
+so keep it private.
+
+Running the command again skips the participants already done. On a cluster, list the
+participants once with --list-participants and give each job of an array one
+--participant-label (the same --key-file for all).
+
+Exit status: 0 ready; 1 the audit found identifiers or QC failed; 2 usage error;
+3 some inputs failed (named in the report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from mrishare.keys import KeyFileError, load_or_random_key
+
+HELP = "DICOM study -> defaced, de-identified, audited BIDS dataset with a report"
+
+log = logging.getLogger("mrishare")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add this command's arguments."""
+    parser.add_argument("src", metavar="SRC", help="the DICOM study (only read)")
+    parser.add_argument("dst", metavar="DST", help="the BIDS dataset to write")
+    parser.add_argument("--key-file", metavar="F",
+                        help="secret key for reproducible pseudonyms (mrishare make-key F); "
+                             "without it a random key is used")
+    parser.add_argument("--participant-label", metavar="L", nargs="+",
+                        help="prepare only these participants (for job arrays)")
+    parser.add_argument("--jobs", metavar="N", type=int, default=1,
+                        help="participants prepared at the same time (processes)")
+    parser.add_argument("--report-dir", metavar="D",
+                        help="where the private report goes (default: DST_report beside DST)")
+    parser.add_argument("--list-participants", action="store_true",
+                        help="print the participant labels this key gives, one a line, and stop")
+    parser.add_argument("--no-face-check", action="store_true",
+                        help="let the final audit skip its own face check (faster)")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run prepare and return the exit status."""
+    from mrishare import pipeline
+    from mrishare.cli import UsageError
+
+    if args.jobs < 1:
+        raise UsageError(f"--jobs needs a number of at least 1, got {args.jobs}.")
+    try:
+        key = load_or_random_key(args.key_file)
+    except KeyFileError as error:
+        raise UsageError(str(error)) from None
+    if args.list_participants:
+        if not os.path.isdir(args.src):
+            raise UsageError(f"SRC must be a folder; {args.src} is not one.")
+        if not key.reproducible:
+            raise UsageError("Labels come from the key: give --key-file to list them.")
+        for label in pipeline.list_participants(args.src, key):
+            print(label)
+        return 0
+    if not key.reproducible:
+        log.warning("no --key-file: a random key is used, and the pseudonyms cannot be made "
+                    "again (re-running adds the same people under new labels)")
+    try:
+        result = pipeline.prepare(
+            args.src, args.dst, key, participant_labels=args.participant_label,
+            jobs=args.jobs, report_dir=args.report_dir, check_face=not args.no_face_check,
+        )
+    except pipeline.PrepareError as error:
+        raise UsageError(str(error)) from None
+    for participant in result.failed:
+        for item in participant.failed:
+            log.error("sub-%s: %s: %s", participant.label, item["source"], item["reason"])
+    audit = result.audit
+    state = "not run" if audit is None else ("clean" if audit.clean else
+                                              f"{len(audit.findings)} findings")
+    print(f"{len(result.participants)} participants ({len(result.reused)} done before); "
+          f"audit: {state}; report: {result.report}")
+    return result.exit_status

@@ -1,0 +1,382 @@
+"""Tests of mrishare.audit: harvest identifiers, find them in every carrier, no false alarms."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian
+
+from mrishare import audit, data
+
+NAME = "Jansen^Marieke^A"
+PATIENT_ID = "VUMC0047131"
+BIRTH = "19870412"
+ROOT = "1.2.999.4711"
+
+
+def write_dicom(path: Path, **overrides) -> Path:
+    """A tiny MR file with invented identifiers (header only, 2x2 pixels)."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+    ds.file_meta.MediaStorageSOPInstanceUID = f"{ROOT}.1.1.3.1"
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.SourceApplicationEntityTitle = "VUMC_MR3"
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+    ds.SOPInstanceUID = f"{ROOT}.1.1.3.1"
+    ds.StudyInstanceUID = f"{ROOT}.1.1"
+    ds.SeriesInstanceUID = f"{ROOT}.1.1.3"
+    ds.FrameOfReferenceUID = f"{ROOT}.2.1.1"
+    ds.PatientName = NAME
+    ds.PatientID = PATIENT_ID
+    ds.PatientBirthDate = BIRTH
+    ds.PatientSex = "F"
+    ds.PatientWeight = "64"
+    ds.PatientSize = "1.71"
+    ds.StudyDate = "20240311"
+    ds.InstitutionName = "Voorbeeld University Medical Centre"
+    ds.OperatorsName = "Visser^Tom"
+    ds.ReferringPhysicianName = "Vries^Anna^de^Dr."
+    ds.DeviceSerialNumber = "45817"
+    ds.StationName = "VUMC-MR3-CONSOLE"
+    ds.AccessionNumber = "ACC20240311011"
+    ds.PatientTelephoneNumbers = "555-0147"
+    ds.Modality = "MR"
+    ds.Rows = ds.Columns = 2
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.PixelData = np.zeros((2, 2), np.uint16).tobytes()
+    for keyword, value in overrides.items():
+        setattr(ds, keyword, value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def identifiers(tmp_path_factory) -> audit.IdentifierSet:
+    source = tmp_path_factory.mktemp("src")
+    write_dicom(source / "JANSEN_MARIEKE_19870412" / "20240311_VUMC0047131" / "IM00001.dcm")
+    return audit.harvest(source)
+
+
+def clean_dicom(path: Path) -> Path:
+    """A DICOM file with nothing identifying (invented pseudonymous values)."""
+    return write_dicom(
+        path, PatientName="gfpkkb9j", PatientID="gfpkkb9j", PatientBirthDate="",
+        StudyDate="19230105", InstitutionName="", OperatorsName="", ReferringPhysicianName="",
+        DeviceSerialNumber="", StationName="", AccessionNumber="", PatientTelephoneNumbers="",
+        SOPInstanceUID="2.25.1234567890", StudyInstanceUID="2.25.99", SeriesInstanceUID="2.25.98",
+        FrameOfReferenceUID="2.25.97",
+    )
+
+
+def kinds_at(report: audit.AuditReport, place_part: str, profile: bool = False) -> set[str]:
+    """Kinds found at a place (attributes the profile removes left out unless asked)."""
+    return {f.kind for f in report.findings if place_part in f.place
+            and (profile or f.kind != "profile attribute")}
+
+
+# ----------------------------------------------------------------------------- harvest
+
+
+def test_harvest_collects_the_planted_kinds(identifiers):
+    counts = identifiers.counts()
+    for kind in ("patient name", "patient id", "birth date", "scan date", "institution",
+                 "staff name", "device serial number", "station name", "accession number",
+                 "telephone", "uid", "uid root", "source path name"):
+        assert counts.get(kind, 0) > 0, kind
+    assert ROOT in identifiers.uid_roots
+
+
+@pytest.mark.parametrize("text", [
+    "Jansen^Marieke^A", "Jansen^Marieke", "Marieke Jansen", "MARIEKE JANSEN", "jansen, marieke",
+    "JANSEN_MARIEKE", "mariekejansen", "scanned for Jansen", "Marieke",
+])
+def test_name_variants_are_found(identifiers, text):
+    assert "patient name" in {m.kind for m in identifiers.find(text)}
+
+
+@pytest.mark.parametrize("text", ["19870412", "1987-04-12", "12-04-1987", "12.04.1987",
+                                  "12/04/1987"])
+def test_birth_date_forms_are_found(identifiers, text):
+    assert [m.kind for m in identifiers.find(f"born {text}.")] == ["birth date"]
+
+
+@pytest.mark.parametrize("text", [
+    "sex F, weight 64 kg, height 1.71 m",  # short values are never searched
+    "Savannah was there",  # 'Anna' only as a word of its own
+    "Tom and Dr. de Wit",  # 'Tom', 'Dr.' and 'de' are too short or particles
+    "serial 1458170",  # 45817 must not match inside a longer number
+    "2.25.1234567890.45817",  # nor inside a UID
+    "ConversionSoftwareVersion v1.0.20260724",
+])
+def test_no_false_positives(identifiers, text):
+    assert identifiers.find(text) == []
+
+
+def test_too_short_values_are_skipped_and_said():
+    ids = audit.IdentifierSet()
+    ids.add_value("64", "weight")
+    ids.add_value("Tom", "listed")
+    assert ids.find("64 Tom") == []
+    assert [reason for _, _, reason in ids.skipped] == [
+        "too few digits to be specific", "too short to be specific"]
+
+
+def test_uid_root_and_uids(identifiers):
+    assert [m.kind for m in identifiers.find(f"ref {ROOT}.1.1.3.1 here")] == ["uid"]
+    assert [m.kind for m in identifiers.find(f"other {ROOT}.7.7")] == ["uid root"]
+    assert identifiers.find("2.25.3141592653589793 and 1.2.840.10008.5.1.4.1.1.4") == []
+
+
+def test_generic_uid_roots_are_refused():
+    ids = audit.IdentifierSet()
+    ids.add_uid_root("2.25")
+    ids.add_uid_root("1.2.3")
+    assert ids.uid_roots == {}
+    assert len(ids.skipped) == 2
+
+
+def test_longest_match_wins():
+    ids = audit.IdentifierSet()
+    ids.add_value(NAME, "patient name")
+    matches = ids.find("Patient: Marieke Jansen")
+    assert len(matches) == 1 and matches[0].value == "Marieke Jansen"
+
+
+def test_mask_hides_the_value():
+    assert audit.mask("VUMC0047131") == "V…1 (11 characters)"
+    assert "VUMC" not in audit.mask("VUMC0047131")
+
+
+def test_harvest_of_the_sample_study():
+    ids = audit.harvest(data.sample_path("dicom_study", verify=False))
+    assert {m.kind for m in ids.find("Pieter de Boer")} == {"patient name"}
+    assert {m.kind for m in ids.find("DEBOER_PIETER_19791130")} >= {"source path name"}
+    assert [m.kind for m in ids.find("Ziekenhuislaan 1")] == ["address"]
+    assert [m.kind for m in ids.find("call 555-0199")] == ["telephone"]
+    assert "1.2.999.4711" in ids.uid_roots
+
+
+def test_identifier_file(tmp_path):
+    listed = tmp_path / "ids.txt"
+    listed.write_text("# study codes\nPROJ-2024-117\nBakker^Sanne\tstaff name\n")
+    ids = audit.read_identifier_file(listed)
+    assert [m.kind for m in ids.find("PROJ-2024-117")] == ["listed"]
+    assert [m.kind for m in ids.find("sanne bakker")] == ["staff name"]
+    with pytest.raises(FileNotFoundError, match="one value per line"):
+        audit.read_identifier_file(tmp_path / "missing.txt")
+
+
+# ----------------------------------------------------------------------------- carriers
+
+
+def _audit(folder: Path, ids: audit.IdentifierSet) -> audit.AuditReport:
+    return audit.audit(folder, ids, check_face=False, check_dicom=True)
+
+
+def test_dicom_private_tag(tmp_path, identifiers):
+    ds = pydicom.dcmread(clean_dicom(tmp_path / "a.dcm"))
+    block = ds.private_block(0x0029, "ACME MR HEADER 1.0", create=True)
+    block.add_new(0x10, "LO", "Jansen^Marieke^A")
+    ds.save_as(tmp_path / "a.dcm")
+    report = _audit(tmp_path, identifiers)
+    assert kinds_at(report, "(0029,1010) private") == {"patient name"}
+    assert report.exit_status == 1
+
+
+def test_dicom_nested_sequence(tmp_path, identifiers):
+    ds = pydicom.dcmread(clean_dicom(tmp_path / "a.dcm"))
+    item = Dataset()
+    item.RequestingPhysician = "Vries^Anna^de^Dr."
+    inner = Dataset()
+    inner.ReferencedSOPInstanceUID = f"{ROOT}.1.1"
+    item.ReferencedStudySequence = pydicom.Sequence([inner])
+    ds.RequestAttributesSequence = pydicom.Sequence([item])
+    ds.save_as(tmp_path / "a.dcm")
+    report = _audit(tmp_path, identifiers)
+    assert kinds_at(report, "RequestAttributesSequence[0] > (0032,1032)") == {"staff name"}
+    assert kinds_at(report, "ReferencedStudySequence[0] > (0008,1155)") == {"uid"}
+
+
+def test_dicom_file_meta(tmp_path, identifiers):
+    ds = pydicom.dcmread(clean_dicom(tmp_path / "a.dcm"))
+    ds.file_meta.SourceApplicationEntityTitle = "VUMC_MR3"
+    ds.save_as(tmp_path / "a.dcm")
+    report = _audit(tmp_path, identifiers)
+    assert kinds_at(report, "file meta > (0002,0016)") == {"station name"}
+
+
+def test_clean_dicom_is_clean(tmp_path, identifiers):
+    clean_dicom(tmp_path / "a.dcm")
+    ds = pydicom.dcmread(tmp_path / "a.dcm")
+    ds.file_meta.SourceApplicationEntityTitle = "ANON"
+    ds.save_as(tmp_path / "a.dcm")
+    report = _audit(tmp_path, identifiers)
+    identifying = [f for f in report.findings if f.kind != "profile attribute"]
+    assert identifying == [], report.summary()
+
+
+def test_profile_attributes(tmp_path, identifiers):
+    clean_dicom(tmp_path / "a.dcm")
+    ds = pydicom.dcmread(tmp_path / "a.dcm")
+    ds.PatientComments = "likes jazz"  # action X: the profile removes it
+    ds.InstitutionName = "Somewhere"  # action X/Z/D: a dummy value is allowed
+    ds.save_as(tmp_path / "a.dcm")
+    report = _audit(tmp_path, identifiers)
+    flagged = {f.place for f in report.findings if f.kind == "profile attribute"}
+    assert "(0010,4000) PatientComments" in flagged
+    assert "(0010,1030) PatientWeight" in flagged  # X too
+    assert "(0008,0080) InstitutionName" not in flagged
+    assert report.exit_status == 1
+
+
+def test_burned_in_annotation(tmp_path, identifiers):
+    clean_dicom(tmp_path / "shot.dcm")
+    ds = pydicom.dcmread(tmp_path / "shot.dcm")
+    ds.BurnedInAnnotation = "YES"
+    ds.save_as(tmp_path / "shot.dcm")
+    assert kinds_at(_audit(tmp_path, identifiers), "BurnedInAnnotation") == {
+        "burned-in annotation"}
+
+
+def nifti(descrip: str = "", extension: bytes | None = None) -> nib.Nifti1Image:
+    image = nib.Nifti1Image(np.zeros((4, 4, 4), np.int16), np.eye(4))
+    image.header["descrip"] = descrip.encode()
+    if extension is not None:
+        image.header.extensions.append(nib.nifti1.Nifti1Extension(6, extension))
+    return image
+
+
+def test_nifti_descrip(tmp_path, identifiers):
+    nib.save(nifti(descrip="TE=3;Time=093012;Jansen"), tmp_path / "sub-01_T1w.nii")
+    assert kinds_at(_audit(tmp_path, identifiers), "header field descrip") == {"patient name"}
+
+
+def test_nifti_extension(tmp_path, identifiers):
+    nib.save(nifti(extension=b"comment: patient VUMC0047131"), tmp_path / "sub-01_T1w.nii.gz")
+    report = _audit(tmp_path, identifiers)
+    assert kinds_at(report, "header extension 0 (code 6)") == {"patient id"}
+    assert not [f for f in report.findings if f.place.startswith("bytes")]  # no double count
+
+
+def test_json_key(tmp_path, identifiers):
+    sidecar = {"RepetitionTime": 2.3, "InstitutionName": "Voorbeeld University Medical Centre",
+               "Nested": {"list": ["x", "operator Tom Visser"]}}
+    (tmp_path / "sub-01_T1w.json").write_text(json.dumps(sidecar))
+    report = _audit(tmp_path, identifiers)
+    assert kinds_at(report, "key InstitutionName") == {"institution"}
+    assert kinds_at(report, "key Nested.list[1]") == {"staff name"}
+
+
+def test_json_key_name(tmp_path, identifiers):
+    (tmp_path / "sub-01_T1w.json").write_text(json.dumps({"VUMC0047131": True}))
+    assert kinds_at(_audit(tmp_path, identifiers), "key name VUMC0047131") == {"patient id"}
+
+
+def test_tsv_cell(tmp_path, identifiers):
+    (tmp_path / "participants.tsv").write_text(
+        "participant_id\tage\tsex\tnotes\nsub-01\t36\tF\tborn 12-04-1987\nsub-02\t44\tM\tn/a\n")
+    report = _audit(tmp_path, identifiers)
+    assert kinds_at(report, "row 2, column notes") == {"birth date"}
+    assert len(report.findings) == 1  # 36, F, 44, M are not identifiers
+
+
+def test_gzip_header_name(tmp_path, identifiers):
+    raw = io.BytesIO()
+    nifti().to_stream(raw)
+    with open(tmp_path / "sub-01_T1w.nii.gz", "wb") as f, gzip.GzipFile(
+        filename="JANSEN_MARIEKE_T1.nii", mode="wb", fileobj=f, mtime=0,
+    ) as gz:
+        gz.write(raw.getvalue())
+    report = _audit(tmp_path, identifiers)
+    assert kinds_at(report, "gzip header: file name") == {"patient name"}
+
+
+def test_gzip_header_time(tmp_path, identifiers):
+    scan_day = 1710150000  # 2024-03-11 09:40 UTC, the planted study date
+    with open(tmp_path / "notes.txt.gz", "wb") as f, gzip.GzipFile(
+        filename="", mode="wb", fileobj=f, mtime=scan_day,
+    ) as gz:
+        gz.write(b"nothing here")
+    assert kinds_at(_audit(tmp_path, identifiers), "gzip header: modification time") == {
+        "scan date"}
+
+
+def test_folder_name(tmp_path, identifiers):
+    folder = tmp_path / "sub-01" / "ses-VUMC0047131"
+    folder.mkdir(parents=True)
+    (folder / "scans.tsv").write_text("filename\nanat/x.nii.gz\n")
+    report = _audit(tmp_path, identifiers)
+    assert [(f.file, f.place, f.kind) for f in report.findings] == [
+        ("sub-01/ses-VUMC0047131", "path name", "patient id")]
+
+
+def test_raw_bytes_of_unknown_files(tmp_path, identifiers):
+    (tmp_path / "viewer.cache").write_bytes(b"\x00\x01binary" + b"Marieke Jansen" + b"\xff")
+    report = _audit(tmp_path, identifiers)
+    assert [(f.place, f.kind) for f in report.findings] == [
+        ("bytes at offset 8", "patient name")]
+
+
+def test_clean_folder_and_report(tmp_path, identifiers):
+    (tmp_path / "sub-01").mkdir()
+    (tmp_path / "sub-01" / "sub-01_T1w.json").write_text('{"RepetitionTime": 2.3}')
+    nib.save(nifti(descrip="defaced"), tmp_path / "sub-01" / "sub-01_T1w.nii.gz")
+    report = _audit(tmp_path, identifiers)
+    assert report.clean and report.exit_status == 0
+    assert report.files == 2
+    as_dict = report.to_dict()
+    assert as_dict["clean"] is True and as_dict["values_searched"]["uid"] >= 1
+    json.dumps(as_dict)
+    assert report.summary().startswith("Clean")
+
+
+def test_report_never_repeats_values(tmp_path, identifiers):
+    (tmp_path / "a.txt").write_text("Marieke Jansen VUMC0047131 1987-04-12")
+    report = _audit(tmp_path, identifiers)
+    text = json.dumps(report.to_dict()) + report.summary()
+    assert report.by_kind() == {"birth date": 1, "patient id": 1, "patient name": 1}
+    for value in ("Marieke", "Jansen", "VUMC0047131", "1987-04-12"):
+        assert value not in text
+
+
+def test_against_harvests_a_source(tmp_path):
+    source = tmp_path / "src"
+    write_dicom(source / "p1" / "IM1.dcm")
+    dataset = tmp_path / "out"
+    dataset.mkdir()
+    (dataset / "notes.txt").write_text("Device 45817")
+    report = audit.audit(dataset, against=source, check_face=False)
+    assert report.by_kind() == {"device serial number": 1}
+
+
+def test_exclude(tmp_path, identifiers):
+    (tmp_path / "report.txt").write_text("Marieke")
+    assert _audit(tmp_path, identifiers).findings
+    assert audit.audit(tmp_path, identifiers, check_face=False,
+                       exclude=[tmp_path / "report.txt"]).clean
+
+
+def test_not_a_folder(tmp_path, identifiers):
+    with pytest.raises(NotADirectoryError, match="Expected a folder to audit"):
+        audit.audit(tmp_path / "nothing", identifiers)
+
+
+def test_raw_sample_study_is_full_of_identifiers():
+    source = data.sample_path("dicom_study", verify=False)
+    report = audit.audit(source, against=source, check_face=False, check_dicom=True)
+    kinds = report.by_kind()
+    for kind in ("patient name", "patient id", "birth date", "staff name", "uid", "address",
+                 "burned-in annotation", "source path name"):
+        assert kinds.get(kind, 0) > 0, kind
+    assert report.exit_status == 1

@@ -1,0 +1,153 @@
+"""Tests of mrishare.deface on simulated participants with ground-truth face and brain."""
+
+from __future__ import annotations
+
+import numpy as np
+import nibabel as nib
+import pytest
+
+from mrishare import deface, simulate
+
+# Six participants: seeds, motions, grids, orientations, data types, one thick-slice scan.
+CASES = {
+    "ras-uint16": dict(seed=11, zooms=(3.0, 3.0, 3.0)),
+    "lps-int16-scaled": dict(seed=12, zooms=(3.0, 3.0, 3.0), axes="LPS", dtype="int16"),
+    "sagittal-float-nan": dict(seed=13, zooms=(2.5, 2.5, 2.5), axes="ASR", dtype="float32"),
+    "thick-axial": dict(seed=14, zooms=(1.5, 1.5, 5.0)),
+    "big-head-lps": dict(seed=15, zooms=(3.5, 3.5, 3.5), axes="LPS", head_scale=1.06),
+    "small-head-sagittal": dict(seed=16, zooms=(3.0, 2.5, 3.0), axes="ASR", head_scale=0.95),
+}
+
+
+def _scaled(scan: simulate.SimulatedScan) -> nib.Nifti1Image:
+    """Store the scan as int16 with a slope and intercept, as scanners often do."""
+    image = scan.image
+    stored = np.asarray(image.dataobj).astype(np.int16)
+    out = nib.Nifti1Image(stored, image.affine, image.header)
+    out.header.set_slope_inter(0.5, 3.0)
+    return nib.Nifti1Image.from_bytes(out.to_bytes())  # as if read from a file
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def case(request):
+    spec = dict(CASES[request.param])
+    scan = simulate.simulate_scan(**spec)
+    if request.param == "lps-int16-scaled":
+        scan.image = _scaled(scan)
+    return request.param, scan
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else a == b
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["template", "quickshear"])
+def test_face_removed_brain_kept(case, method):
+    name, scan = case
+    result = deface.deface(scan.image, method)
+    removed = result.removed
+    assert (removed & scan.brain).sum() == 0, "brain voxels removed"
+    share = (removed & scan.face).sum() / scan.face.sum()
+    assert share >= (0.95 if method == "template" else 0.85), f"{name}: face {share:.1%}"
+    before = deface._unscaled(scan.image)
+    after = np.asarray(result.image.dataobj.get_unscaled())
+    assert after.dtype == before.dtype
+    assert _same(after, before)[~removed].all(), "voxels changed outside the removed region"
+    slope, inter = deface._scaling(scan.image)
+    assert np.allclose(after[removed] * slope + inter, 0, atol=abs(slope))
+    assert np.array_equal(result.image.affine, scan.image.affine)
+
+
+def test_scaling_kept_through_a_file(tmp_path):
+    scan = simulate.simulate_scan(seed=21, zooms=(4.0, 4.0, 4.0))
+    image = _scaled(scan)
+    image.header["descrip"] = b"Jansen^Marieke 2024-03-11"
+    image.header["aux_file"] = b"VUMC0047131"
+    image.header.extensions.append(nib.nifti1.Nifti1Extension(6, b"Jansen"))
+    result = deface.deface(image)
+    out = deface.save_image(result.image, tmp_path / "out.nii.gz")
+    back = nib.load(out)
+    assert back.dataobj.slope == 0.5 and back.dataobj.inter == 3.0
+    assert back.get_data_dtype() == np.int16
+    stored = np.asarray(back.dataobj.get_unscaled())
+    original = np.asarray(image.dataobj.get_unscaled())
+    assert np.array_equal(stored[~result.removed], original[~result.removed])
+    assert back.header["descrip"].item() == b"" and back.header["aux_file"].item() == b""
+    assert len(back.header.extensions) == 0
+    assert np.allclose(back.affine, image.affine)
+    assert back.header.get_qform(coded=True)[1] == image.header.get_qform(coded=True)[1]
+
+
+def test_nan_in_face_become_zero():
+    scan = simulate.simulate_scan(seed=22, zooms=(4.0, 4.0, 4.0), dtype="float32")
+    data = np.asarray(scan.image.dataobj).copy()
+    data[scan.face] = np.nan
+    image = nib.Nifti1Image(data, scan.image.affine)
+    result = deface.deface(image)
+    out = np.asarray(result.image.dataobj)
+    assert not np.isnan(out[result.removed]).any()
+    assert np.isnan(np.asarray(image.dataobj)[scan.face]).all(), "the input was changed"
+
+
+def test_apply_to_other_contrast():
+    t1 = simulate.simulate_scan(seed=31, zooms=(3.0, 3.0, 3.0))
+    t2 = simulate.simulate_scan(seed=31, contrast="T2w", zooms=(2.0, 2.0, 5.0), axes="LPS",
+                                max_oblique_deg=0)
+    reference = deface.deface(t1.image)
+    result = deface.deface_other(t2.image, reference)
+    assert (result.removed & t2.brain).sum() == 0
+    assert (result.removed & t2.face).sum() / t2.face.sum() >= 0.95
+
+
+def test_quickshear_is_grid_independent():
+    """The cut is a plane in millimetres: thick slices remove as much as thin ones."""
+    shares = []
+    for zooms in ((2.0, 2.0, 2.0), (1.5, 1.5, 6.0)):
+        scan = simulate.simulate_scan(seed=41, zooms=zooms, max_oblique_deg=0)
+        result = deface.deface(scan.image, "quickshear")
+        assert (result.removed & scan.brain).sum() == 0
+        shares.append((result.removed & scan.face).sum() / scan.face.sum())
+    assert min(shares) > 0.85
+    assert abs(shares[0] - shares[1]) < 0.05
+
+
+def test_quickshear_mask_keeps_the_buffer():
+    brain = np.zeros((30, 30, 30), bool)
+    brain[10:20, 10:20, 10:20] = True
+    cut = deface.quickshear_mask(brain, np.eye(4), np.eye(4), buffer_mm=3)
+    distance = np.inf
+    for point in np.argwhere(cut)[::7]:
+        distance = min(distance, np.abs(np.argwhere(brain) - point).max(axis=1).min())
+    assert distance >= 3
+    assert cut[15, 29, 0] and not cut[15, 0, 29]
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (np.zeros((10, 10, 10, 3), np.int16), "expected one 3D volume"),
+        (np.zeros((40, 40, 40), np.int16), "no head in the field of view"),
+        (np.zeros((40, 40), np.int16), "expected one 3D volume"),
+    ],
+)
+def test_bad_input(data, match):
+    with pytest.raises(deface.DefaceError, match=match):
+        deface.deface(nib.Nifti1Image(data, np.eye(4)))
+
+
+def test_wrong_orientation_is_refused():
+    """A header that puts the head upside down cannot be registered: refused."""
+    scan = simulate.simulate_scan(seed=51, zooms=(4.0, 4.0, 4.0), max_rotation_deg=0)
+    flipped = scan.image.affine @ np.diag([1.0, 1.0, 1.0, 1.0])
+    flipped[:3, :3] = np.diag([1.0, -1.0, -1.0]) @ flipped[:3, :3]
+    image = nib.Nifti1Image(np.asarray(scan.image.dataobj), flipped)
+    with pytest.raises(deface.DefaceError, match="(registration failed|overlaps)"):
+        deface.deface(image)
+
+
+def test_unreadable_file_named(tmp_path):
+    path = tmp_path / "broken.nii.gz"
+    path.write_bytes(b"not a nifti")
+    with pytest.raises(deface.DefaceError, match="broken.nii.gz"):
+        deface.deface(path)
