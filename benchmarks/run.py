@@ -62,6 +62,8 @@ def check_row(row: dict, source: str) -> dict:
 
 
 def _number(value: float) -> str:
+    if value != value:  # NaN: the measurement did not happen
+        return "n/a"
     if value == 0 or 0.01 <= abs(value) < 10_000:
         return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
     return f"{value:.3g}"
@@ -75,9 +77,9 @@ def table(rows: list[dict]) -> str:
         cells = [
             r["topic"],
             r["what"],
-            f"{_number(r['value'])} {r['unit']}",
+            "n/a" if r["value"] != r["value"] else f"{_number(r['value'])} {r['unit']}",
             f"{r['reference']}: {_number(r['reference_value'])} {r['unit']}",
-            f"{r['ratio']:.2f}x",
+            "n/a" if r["ratio"] != r["ratio"] else f"{r['ratio']:.2f}x",
             r["target"],
             "yes" if r["met"] else "**no**",
         ]

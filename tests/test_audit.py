@@ -380,3 +380,29 @@ def test_raw_sample_study_is_full_of_identifiers():
                  "burned-in annotation", "source path name"):
         assert kinds.get(kind, 0) > 0, kind
     assert report.exit_status == 1
+
+
+@pytest.fixture(scope="module")
+def head_and_defaced():
+    from mrishare import deface, simulate
+
+    head = simulate.simulate_scan(seed=31, zooms=(3.0, 3.0, 3.0), truth=False).image
+    return head, deface.deface(head).image
+
+
+@pytest.mark.parametrize(("which", "found"), [(0, True), (1, False)])
+def test_face_check_flags_a_face_and_passes_a_defaced_head(tmp_path, head_and_defaced,
+                                                           which, found):
+    anat = tmp_path / "sub-01" / "anat"
+    anat.mkdir(parents=True)
+    nib.save(head_and_defaced[which], anat / "sub-01_T1w.nii.gz")
+    nib.save(head_and_defaced[0], anat / "sub-01_defacemask.nii.gz")  # masks are not heads
+    ids = audit.IdentifierSet()
+    ids.add_value("Jansen^Marieke", "patient name")
+    report = audit.audit(tmp_path, ids, check_face=True)
+    assert not [n for n in report.not_checked if n.startswith("face")]
+    faces = [f for f in report.findings if f.kind == "face present"]
+    assert report.clean is not found
+    assert [f.file for f in faces] == (["sub-01/anat/sub-01_T1w.nii.gz"] if found else [])
+    if found:
+        assert "still there" in faces[0].detail

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -326,3 +327,25 @@ def test_the_bids_validator_finds_no_errors(converted):
     warned = {i.get("subCode") for i in issues if i["code"] == "SIDECAR_KEY_RECOMMENDED"}
     # the validator recommends the very fields de-identification removes
     assert {"InstitutionName", "DeviceSerialNumber", "StationName"} <= warned
+
+
+@pytest.mark.parametrize(("sessions", "layout"), [(None, "plain"), (True, "ses")])
+def test_session_level_can_be_decided_for_the_whole_study(study, tmp_path, sessions, layout):
+    """One participant with one session: ses- folders only when the caller asks for them."""
+    all_series = bids.find_series(study[0])[0]
+    assert bids.uses_sessions(all_series)
+    okapi = [s for s in all_series if "OKAPIFAM" in str(s.folder)]
+    assert not bids.uses_sessions(okapi)
+    folder = next(study[0].glob("OKAPIFAM*"))
+    source = tmp_path / "one"
+    shutil.copytree(folder, source / folder.name)
+    report = bids.to_bids(source, tmp_path / "bids", KEY, sessions=sessions)
+    who = KEY.label("OKG0052288")
+    expected = (f"sub-{who}/anat/sub-{who}_T1w.nii.gz" if layout == "plain"
+                else f"sub-{who}/ses-1/anat/sub-{who}_ses-1_T1w.nii.gz")
+    assert expected in report.written
+
+
+def test_no_session_level_refused_for_a_participant_with_two(study, tmp_path):
+    with pytest.raises(ValueError, match="more than one session"):
+        bids.to_bids(study[0], tmp_path / "bids", KEY, sessions=False)

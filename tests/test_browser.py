@@ -314,12 +314,14 @@ def _problems(visit: Visit) -> list[str]:
         reason = _meaningless_alt(image)
         if reason:
             out.append(f"alt text: {reason}: {image['html']}")
-    for v in visit.axe:
-        for node in v["nodes"]:
-            out.append(
-                f"axe {v['id']} ({v['impact']}): {v['help']} at `{node['target']}`: "
-                f"{node['html']} -- {node['summary']}"
-            )
+    for v in visit.axe:  # one line per rule: how many elements, the first three of them
+        nodes = v["nodes"]
+        where = "; ".join(f"`{n['target']}`: {n['html']}" for n in nodes[:3])
+        more = f" and {len(nodes) - 3} more" if len(nodes) > 3 else ""
+        out.append(
+            f"axe {v['id']} ({v['impact']}): {v['help']}: {len(nodes)} element(s): "
+            f"{where}{more} -- {nodes[0]['summary'] if nodes else ''}"
+        )
     return out
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import nibabel as nib
 import pytest
 
 from mrishare import data
@@ -30,16 +35,73 @@ def key_file(tmp_path) -> Path:
     return Key.generate().save(tmp_path / "study.key")
 
 
-def test_prepare_then_rerun(tmp_path, key_file, capsys):
-    source = small_source(tmp_path / "src")
-    dst = tmp_path / "shared"
-    args = ["prepare", str(source), str(dst), "--key-file", str(key_file), "--no-face-check"]
-    assert run(args) == 0
-    out = capsys.readouterr().out
-    assert "1 participants (0 done before); audit: clean" in out
-    assert (tmp_path / "shared_report" / "report.html").is_file()
-    assert run(args) == 0
-    assert "1 participants (1 done before)" in capsys.readouterr().out
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run_quietly(args: list[str]) -> tuple[int, str, str]:
+    """Run the command; return its status, stdout and stderr (for module-scoped fixtures)."""
+    out, err = io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(err)
+    logging.getLogger("mrishare").addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = run(args)
+    finally:
+        logging.getLogger("mrishare").removeHandler(handler)
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory) -> dict:
+    """Two participants (one T2w series each) prepared once, with --jobs 2 and the face check."""
+    tmp = tmp_path_factory.mktemp("cli")
+    source = small_source(tmp / "src", ("DEBOER*/*/005_*", "JANSEN*/20240422*/005_*"))
+    key_file = Key.generate().save(tmp / "study.key")
+    dst = tmp / "shared"
+    args = ["prepare", str(source), str(dst), "--key-file", str(key_file), "--jobs", "2"]
+    status, out, err = run_quietly(args)
+    return dict(source=source, key_file=key_file, dst=dst, args=args, status=status, out=out,
+                err=err, digest=tree_digest(dst))
+
+
+def test_prepare_exits_0_and_audits_clean(prepared):
+    assert prepared["status"] == 0, prepared["out"] + prepared["err"]
+    assert "2 participants (0 done before); audit: clean" in prepared["out"]
+    report = prepared["dst"].parent / "shared_report"
+    assert (report / "report.html").is_file()
+    assert len(list((report / "images").glob("*_before_after.png"))) == 2
+    assert len(list(prepared["dst"].glob("sub-*/anat/*_T2w.nii.gz"))) == 2
+
+
+def test_rerun_skips_everyone_and_changes_no_byte(prepared):
+    status, out, _ = run_quietly(prepared["args"])
+    assert status == 0
+    assert "2 participants (2 done before)" in out
+    assert tree_digest(prepared["dst"]) == prepared["digest"]
+
+
+def test_job_array_of_participant_labels_gives_the_same_dataset(prepared, tmp_path):
+    """One job per --participant-label (as a SLURM array would run) = one run with --jobs 2."""
+    common = [str(prepared["source"]), str(tmp_path / "shared"), "--key-file",
+              str(prepared["key_file"])]
+    status, out, _ = run_quietly(["prepare", *common, "--list-participants"])
+    labels = out.split()
+    assert status == 0 and len(labels) == 2
+    for number, label in enumerate(labels, start=1):
+        status, out, _ = run_quietly(["prepare", *common, "--participant-label", label])
+        assert status == 0
+        assert f"{number} participants (" in out  # the dataset grows one job at a time
+    ours, theirs = tree_digest(tmp_path / "shared"), prepared["digest"]
+    assert sorted(ours) == sorted(theirs)
+    for name in ours:  # the images can differ by a rounding of the registration's threads
+        if name.endswith(".nii.gz"):
+            a, b = (nib.load(folder / name).get_fdata() for folder in (tmp_path / "shared",
+                                                                        prepared["dst"]))
+            assert (a != b).mean() < 1e-3, name
+        else:
+            assert ours[name] == theirs[name], name
 
 
 def test_list_participants(tmp_path, key_file, capsys):
@@ -52,7 +114,7 @@ def test_list_participants(tmp_path, key_file, capsys):
     assert not (tmp_path / "x").exists()
 
 
-def test_failed_inputs_exit_3(tmp_path, key_file, capsys):
+def test_failed_inputs_exit_3(tmp_path, key_file, capsys, caplog):
     """A series whose pixel data are cut off fails; the other participant is prepared."""
     source = small_source(tmp_path / "src", ("JANSEN*/20240422*/005_*",))
     good = data.sample_path("dicom_study", verify=False)
@@ -65,6 +127,11 @@ def test_failed_inputs_exit_3(tmp_path, key_file, capsys):
     captured = capsys.readouterr()
     assert status == 3, captured.out + captured.err
     assert len(list((tmp_path / "shared").glob("sub-*"))) == 1
+    failed = Key.from_file(key_file).label("VUMC0052288")
+    logged = captured.err + caplog.text  # the log goes to stderr
+    assert f"sub-{failed} failed" in logged  # named by its label
+    assert "DEBOER" not in logged  # source folders (names) stay in the report
+    assert "DEBOER" in (tmp_path / "shared_report" / "report.md").read_text()
 
 
 @pytest.mark.parametrize(("extra", "message"), [

@@ -6,6 +6,7 @@ use a two-participant subset of it (one T2w series each) to stay quick.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from pathlib import Path
@@ -169,3 +170,43 @@ def test_random_key_cannot_resume(tmp_path):
 
 def test_report_dir_is_a_sibling():
     assert pipeline.report_dir_for("/data/shared") == Path("/data/shared_report")
+
+
+def test_one_session_layout_for_the_whole_dataset(prepared):
+    """de Boer has one session, Jansen two: everyone gets ses- folders (BIDS wants one layout)."""
+    images = sorted(p.relative_to(prepared.dataset).as_posix()
+                    for p in prepared.dataset.rglob("*.nii.gz"))
+    assert len(images) == 6 and all(path.split("/")[1].startswith("ses-") for path in images)
+
+
+def test_one_participant_job_uses_the_layout_of_the_whole_source(tmp_path):
+    """A job array's single job decides the session level from the whole source too."""
+    source = data.sample_path("dicom_study", verify=False)
+    single = KEY.label("VUMC0052288")  # de Boer: one session
+    pipeline.prepare(source, tmp_path / "shared", KEY, participant_labels=[single],
+                     progress=False, check_face=False)
+    assert [p.relative_to(tmp_path / "shared").parts[:2] for p in
+            (tmp_path / "shared").rglob("*_T1w.nii.gz")] == [(f"sub-{single}", "ses-1")]
+
+
+def test_qc_failure_exits_1_and_is_said_loudly(tmp_path, monkeypatch):
+    from mrishare import qc
+
+    real = qc.check
+
+    def strict(result):  # as if the defacing had left brain voxels out
+        report = real(result)
+        report.measures[0] = dataclasses.replace(report.measures[0], passed=False)
+        return report
+
+    monkeypatch.setattr(qc, "check", strict)
+    source = subset(tmp_path / "src", ("DEBOER*/*/005_*",))
+    result = pipeline.prepare(source, tmp_path / "shared", KEY, progress=False,
+                              check_face=False)
+    assert result.exit_status == 1
+    assert [Path(p).name for p in pipeline.qc_failures(result)] == [
+        f"sub-{KEY.label('VUMC0052288')}_T2w.nii.gz"]
+    text = result.report.read_text()
+    assert "**QC FAILED** for 1 image(s)" in text and "NOT ready" in text
+    assert "FAILED: brain removed 0.00 ml" in text
+    assert "class='bad'>QC FAILED" in (result.report.parent / "report.html").read_text()

@@ -78,6 +78,7 @@ __all__ = [
     "shift_datetime",
     "sidecar_allowlist",
     "to_bids",
+    "uses_sessions",
     "validate",
     "validator_path",
 ]
@@ -720,7 +721,8 @@ def _dataset_files(root: Path, participants: dict[str, dict[str, str]], include_
 
 def to_bids(src: str | Path, dst: str | Path, key: Key, *, include_sex: bool = False,
             license: str = "CC0", name: str = "De-identified MRI dataset",
-            authors: Sequence[str] = (), jobs: int = 2) -> BidsReport:
+            authors: Sequence[str] = (), jobs: int = 2,
+            sessions: bool | None = None) -> BidsReport:
     """Convert a DICOM tree into a BIDS dataset with no identifiers.
 
     Parameters
@@ -741,6 +743,11 @@ def to_bids(src: str | Path, dst: str | Path, key: Key, *, include_sex: bool = F
         The dataset's authors (``dataset_description.json``); the validator warns without.
     jobs : int, default 2
         Series converted at the same time.
+    sessions : bool, optional
+        Use ``ses-<n>`` folders (True) or not (False). Default: when any participant in
+        ``src`` has more than one session (:func:`uses_sessions`). A dataset converted in
+        parts (one participant at a time) passes the choice made for the whole study, so
+        that the layout is the same across the dataset.
 
     Returns
     -------
@@ -765,7 +772,7 @@ def to_bids(src: str | Path, dst: str | Path, key: Key, *, include_sex: bool = F
             report.skipped.append(Problem(series.folder, reason))
         else:
             wanted.append((series, outcome))
-    names = _bids_names(wanted, key)
+    names = _bids_names(wanted, key, sessions)
 
     dst.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=".mrishare-", dir=dst.parent))
@@ -811,10 +818,36 @@ def to_bids(src: str | Path, dst: str | Path, key: Key, *, include_sex: bool = F
     return report
 
 
-def _bids_names(wanted: list[tuple[Series, str]], key: Key) -> list[Path]:
+def _wanted(all_series: Iterable[Series]) -> list[Series]:
+    """The series that are converted (not skipped by the rule table)."""
+    return [s for s in all_series if classify(s.info)[0] not in ("skip", "unknown")]
+
+
+def uses_sessions(all_series: Iterable[Series]) -> bool:
+    """Whether a dataset of these series needs ``ses-`` folders.
+
+    True when any participant has more than one session among the series that are
+    converted (screenshots and unknown series do not count). BIDS wants one layout for the
+    whole dataset, so decide this once for the whole study (see ``to_bids(sessions=)``).
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> uses_sessions(find_series(data.sample_path("dicom_study", verify=False))[0])
+    True
+    """
+    numbers = _dicom.number_sessions(s.info["_study"] for s in _wanted(all_series))
+    return max(numbers.values(), default=1) > 1
+
+
+def _bids_names(wanted: list[tuple[Series, str]], key: Key,
+                sessions: bool | None = None) -> list[Path]:
     """BIDS paths (relative) for the series to convert, in the order given."""
     numbers = _dicom.number_sessions(series.info["_study"] for series, _ in wanted)
-    use_sessions = max(numbers.values(), default=1) > 1
+    use_sessions = max(numbers.values(), default=1) > 1 if sessions is None else sessions
+    if sessions is False and max(numbers.values(), default=1) > 1:
+        raise ValueError("sessions=False, but a participant has more than one session: "
+                         "give sessions=True (or None to decide from the series).")
     stems = []
     for series, suffix in wanted:
         record = series.info["_study"]

@@ -63,6 +63,7 @@ __all__ = [
     "PrepareResult",
     "list_participants",
     "prepare",
+    "qc_failures",
     "report_dir_for",
 ]
 
@@ -272,44 +273,72 @@ def _suffix(path: str) -> str:
     return Path(path).name.split(".")[0].rsplit("_", 1)[-1]
 
 
+def _in_memory(path: Path) -> Any:
+    """A NIfTI file read into memory (its stored values and scaling as on disk).
+
+    The defaced image replaces the file; an image read lazily from that file would then
+    show the defaced voxels as "before".
+    """
+    import gzip
+
+    import nibabel as nib
+
+    raw = path.read_bytes()
+    return nib.Nifti1Image.from_bytes(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
+
+
+def _save_figure(figure: Any, path: Path) -> None:
+    from mrishare.nifti import atomic_write
+
+    with atomic_write(path) as f:
+        figure.savefig(f, format="png", dpi=72)
+
+
 def _deface_session(build: Path, paths: list[str], renders: Path, label: str
                     ) -> list[dict[str, Any]]:
-    """Deface a session's anatomical images in place: T1w first, the others with its transform.
+    """Deface a session's anatomical images in place: T1w first, the others via the T1w.
 
-    Composes :mod:`mrishare.deface`, :mod:`mrishare.qc` and :mod:`mrishare.render`; returns
-    one record per image.
+    The T1w is defaced by the template method (:func:`mrishare.deface.deface`), the
+    session's other anatomical images by registering them to it
+    (:func:`mrishare.deface.deface_other`); each result is measured (:func:`mrishare.qc.check`)
+    and drawn before and after (:func:`mrishare.render.before_after`, into ``renders``).
+    Nothing is written until every image of the session is defaced. Returns one record per
+    image.
     """
     from mrishare import deface, qc, render
 
-    records = []
-    reference = None  # the T1w's result: its transform serves the other contrasts
+    records: list[dict[str, Any]] = []
+    results = []
+    reference = None  # the T1w's result: the other contrasts are carried through it
     for path in paths:
         suffix = _suffix(path)
         record: dict[str, Any] = {"path": path, "suffix": suffix,
                                   "session": _session_of(path)}
+        records.append(record)
         if suffix not in ANATOMICAL:
             record["defaced"] = "not an anatomical image: left as converted"
-            records.append(record)
             continue
-        target = build / path
-        before = deface.load_image(target)
-        before = type(before)(before.get_fdata(dtype="float32"), before.affine, before.header)
+        image = _in_memory(build / path)
         if reference is None:
-            result = deface.deface(target)
-            record["defaced"] = "template face mask carried by registration"
+            result = deface.deface(image, "template")
+            record["defaced"] = "template face region carried by registration"
             if suffix == "T1w":
                 reference = result
+            else:
+                record["defaced"] += " (no T1w in this session)"
         else:
-            result = deface.apply_to(reference, target)
-            record["defaced"] = "face mask of the session's T1w, carried to this image"
-        deface.save_image(result, target)
-        metrics = qc.measure(result)
-        record["qc"] = metrics
-        stem = f"{label}_{record['session'] or 'ses'}_{suffix}".replace("/", "_")
-        picture = renders / f"{stem}_before_after.png"
-        render.before_after(before, result.image, picture)
+            result = deface.deface_other(image, reference)
+            record["defaced"] = "face region of the session's T1w, carried to this image"
+        report = qc.check(result)
+        record["qc"] = {**report.as_dict(), "passed": report.passed,
+                        "summary": qc.summary(report)}
+        picture = renders / f"{Path(path).name.split('.')[0]}_before_after.png"
+        _save_figure(render.before_after(result.original, result.image,
+                                         frame=result.registration.matrix), picture)
         record["renders"] = [picture.name]
-        records.append(record)
+        results.append((build / path, result))
+    for target, result in results:
+        deface.save_image(result.image, target)
     return records
 
 
@@ -319,8 +348,12 @@ def _session_of(path: str) -> str:
 
 
 def _participant_job(src: str, files: list[str], dst: str, report: str, secret: bytes,
-                     reproducible: bool, label: str) -> ParticipantResult:
-    """Prepare one participant. Never raises: a failure is recorded and returned."""
+                     reproducible: bool, sessions: bool, label: str) -> ParticipantResult:
+    """Prepare one participant. Never raises: a failure is recorded and returned.
+
+    ``sessions``: use ``ses-`` folders (decided once for the whole source, so that every
+    participant has the same layout).
+    """
     from mrishare import bids
 
     start = time.perf_counter()
@@ -330,7 +363,7 @@ def _participant_job(src: str, files: list[str], dst: str, report: str, secret: 
     work = Path(tempfile.mkdtemp(prefix=f".work-{label}-", dir=report_path))
     try:
         view = _view(src_path, [Path(f) for f in files], work / "source")
-        converted = bids.to_bids(view, work / "bids", key, jobs=1)
+        converted = bids.to_bids(view, work / "bids", key, jobs=1, sessions=sessions)
         result.skipped = [{"source": p.source, "reason": p.message} for p in converted.skipped]
         result.failed = [{"source": p.source, "reason": p.message} for p in converted.failed]
         if not converted.written:
@@ -432,8 +465,8 @@ Prepared by mrishare {version} (`mrishare prepare`) from a DICOM study.
 - NIfTI headers hold no free text and no extensions; gzip headers hold no file name or
   time; JSON sidecars hold only BIDS MRI acquisition fields.
 - Faces were removed from every anatomical image: the face region of a template head,
-  carried to each T1w image by registration (and to the session's other anatomical
-  images by the same transform), was set to zero and checked.
+  carried to each T1w image by registration (and, through a registration to that T1w,
+  to the session's other anatomical images), was set to zero and checked.
 - After preparation the whole dataset was searched for every identifier of the source
   study (names, IDs, dates, addresses, UIDs, folder names) and for faces left behind.
 
@@ -515,6 +548,7 @@ def prepare(
         write, or a participant label the source does not give with this key.
     """
     from mrishare import audit as _audit
+    from mrishare import bids
 
     start = time.perf_counter()
     src, dst = Path(src), Path(dst)
@@ -531,6 +565,9 @@ def prepare(
         raise PrepareError("Participant labels come from the key: give --key-file to choose "
                            "participants by label.")
     groups, not_dicom = _group_participants(src, key)
+    # One layout for the whole dataset: ses- folders when anyone in SRC has two sessions
+    # (decided from the whole source, also when a job prepares one participant).
+    sessions = bids.uses_sessions(one for series in groups.values() for one in series)
     if participant_labels:
         labels = [label.removeprefix("sub-") for label in participant_labels]
         unknown = [label for label in labels if label not in groups]
@@ -553,7 +590,7 @@ def prepare(
             result.reused.append(label)
         else:
             todo[label] = sorted(str(f) for one in series for f in one.files)
-    fresh = _run_jobs(todo, src, dst, report, key, jobs, progress)
+    fresh = _run_jobs(todo, src, dst, report, key, sessions, jobs, progress)
     with _locked(report):
         for one in fresh:
             _save_state(report, one)
@@ -572,12 +609,12 @@ def prepare(
 
 
 def _run_jobs(todo: dict[str, list[str]], src: Path, dst: Path, report: Path, key: Key,
-              jobs: int, progress: bool | None) -> list[ParticipantResult]:
+              sessions: bool, jobs: int, progress: bool | None) -> list[ParticipantResult]:
     from tqdm.auto import tqdm
 
     if not todo:
         return []
-    args = (str(src), str(dst), str(report), key.secret, key.reproducible)
+    args = (str(src), str(dst), str(report), key.secret, key.reproducible, sessions)
     bar = tqdm(total=len(todo), unit="participant", desc="prepare",
                disable=(None if progress is None else not progress))
     results = []
@@ -608,12 +645,33 @@ def _run_jobs(todo: dict[str, list[str]], src: Path, dst: Path, report: Path, ke
 
 
 def _qc_text(qc: dict[str, Any]) -> str:
+    """``passed: brain removed 0.00 ml, face removed 100%, head fit 0.98 Dice``."""
+    from mrishare.qc import TARGETS
+
     if not qc:
         return ""
-    shown = {k: v for k, v in qc.items() if k != "passed" and isinstance(v, int | float)}
-    text = ", ".join(f"{k.replace('_', ' ')} {v:.3g}" if isinstance(v, float) else
-                     f"{k.replace('_', ' ')} {v}" for k, v in shown.items())
-    return ("passed: " if qc.get("passed", True) else "FAILED: ") + text
+    shown = []
+    for name, (_, _, unit, _) in TARGETS.items():
+        if isinstance(qc.get(name), int | float):
+            what = name.removesuffix("_ml").removesuffix("_share").replace("_", " ")
+            value = qc[name]
+            shown.append(f"{what} {value:.0%}" if unit == "share" else
+                         f"{what} {value:.2f} {unit}")
+    return ("passed: " if qc.get("passed", True) else "FAILED: ") + ", ".join(shown)
+
+
+def qc_failures(result: PrepareResult) -> list[str]:
+    """Dataset paths of the images whose defacing missed a QC target.
+
+    Examples
+    --------
+    >>> image = {"path": "sub-a/anat/sub-a_T1w.nii.gz", "qc": {"passed": False}}
+    >>> qc_failures(PrepareResult(Path("d"), Path("r"),
+    ...                           participants=[ParticipantResult("a", images=[image])]))
+    ['sub-a/anat/sub-a_T1w.nii.gz']
+    """
+    return [image["path"] for p in result.participants for image in p.images
+            if not image.get("qc", {}).get("passed", True)]
 
 
 def _summary_lines(result: PrepareResult) -> list[str]:
@@ -630,6 +688,12 @@ def _summary_lines(result: PrepareResult) -> list[str]:
         "- Key: " + ("from a key file" if result.reproducible
                      else "random (pseudonyms cannot be made again)"),
     ]
+    failures = qc_failures(result)
+    if failures:
+        lines.append(f"- **QC FAILED** for {len(failures)} image(s): "
+                     + ", ".join(f"`{path}`" for path in failures)
+                     + ". The face may still be there or brain was removed: look at the "
+                     "pictures below, and do not share these images as they are.")
     if audit is not None:
         state = "clean" if audit.clean else f"{len(audit.findings)} findings"
         lines.append(f"- Audit: {state}; {audit.files} files searched for "
@@ -694,8 +758,9 @@ def render_html(result: PrepareResult) -> str:
              "folders of the source study and shows faces before defacing. Never share it "
              "with the dataset.</p><h2>Summary</h2><ul>"]
     for line in _summary_lines(result):
-        text = esc(line[2:]).replace("**", "")
-        parts.append(f"<li>{text}</li>")
+        text = esc(line[2:]).replace("**", "").replace("`", "")
+        loud = " class='bad'" if "FAILED" in line or "NOT ready" in line else ""
+        parts.append(f"<li{loud}>{text}</li>")
     parts.append("</ul>")
     for p in result.participants:
         cls = "ok" if p.status == "done" else "bad"

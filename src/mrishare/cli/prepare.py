@@ -76,11 +76,17 @@ def main(args: argparse.Namespace) -> int:
     except pipeline.PrepareError as error:
         raise UsageError(str(error)) from None
     for participant in result.failed:
+        # Source folders often carry names: stderr gives the label and the reason, the
+        # private report also the folder.
         for item in participant.failed:
-            log.error("sub-%s: %s: %s", participant.label, item["source"], item["reason"])
+            log.error("sub-%s %s: %s (the source series is named in the report)",
+                      participant.label, participant.status, item["reason"])
     audit = result.audit
     state = "not run" if audit is None else ("clean" if audit.clean else
                                               f"{len(audit.findings)} findings")
     print(f"{len(result.participants)} participants ({len(result.reused)} done before); "
           f"audit: {state}; report: {result.report}")
+    for path in pipeline.qc_failures(result):
+        log.error("QC FAILED: %s (see the report: the face may still be there, or brain "
+                  "was removed)", path)
     return result.exit_status

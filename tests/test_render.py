@@ -1,0 +1,60 @@
+"""Tests of mrishare.render: the face shows before defacing and not after."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mrishare import data, deface, render, simulate
+
+
+def _face_relief(picture: np.ndarray) -> float:
+    """Variation of shading in the lower middle of a front view (nose, mouth, eyes)."""
+    rows, cols = picture.shape
+    window = picture[int(rows * 0.35): int(rows * 0.75), int(cols * 0.35): int(cols * 0.65)]
+    return float(np.std(window[window > 0])) if (window > 0).any() else 0.0
+
+
+def test_template_face_renders():
+    front = render.face_render(data.load_sample("template_head"), "front", step_mm=2.0)
+    assert front.shape[0] == front.shape[1]
+    assert 0.0 <= front.min() and front.max() <= 1.0
+    assert (front > 0).mean() > 0.2  # a head fills a good part of the picture
+
+
+@pytest.mark.parametrize("axes", ["RAS", "LPS", "ASR"])
+def test_same_face_whatever_the_grid(axes):
+    """The render is made in world space: the voxel order does not change the picture."""
+    scan = simulate.simulate_scan(seed=7, zooms=(2.5, 2.5, 2.5), axes=axes, truth=False,
+                                  max_oblique_deg=0, noise=0.0, bias=0.0)
+    front = render.face_render(scan.image, "front", step_mm=2.5)
+    reference = simulate.simulate_scan(seed=7, zooms=(2.5, 2.5, 2.5), truth=False,
+                                       max_oblique_deg=0, noise=0.0, bias=0.0)
+    expected = render.face_render(reference.image, "front", step_mm=2.5)
+    assert front.shape == expected.shape
+    assert np.mean((front > 0) == (expected > 0)) > 0.95
+
+
+def test_defaced_face_is_flat():
+    scan = simulate.simulate_scan(seed=8, zooms=(2.5, 2.5, 2.5), truth=False)
+    result = deface.deface(scan.image)
+    frame = result.registration.matrix
+    before = render.face_render(scan.image, "right", step_mm=2.5, frame=frame)
+    after = render.face_render(result.image, "right", step_mm=2.5, frame=frame)
+    # Seen from the side, the head loses its front-lower part: fewer lit pixels in the
+    # lower right quarter (where nose, mouth and chin were).
+    rows, cols = before.shape
+    quarter = (slice(rows // 2, rows), slice(cols // 2, cols))
+    assert (after[quarter] > 0).sum() < 0.6 * (before[quarter] > 0).sum()
+    assert _face_relief(render.face_render(scan.image, "front", step_mm=2.5, frame=frame)) > 0
+
+
+def test_figures():
+    head = data.load_sample("template_head")
+    assert len(render.before_after(head, head, step_mm=4.0).axes) == 4
+    assert len(render.slices(head, overlay=np.ones(head.shape, bool)).axes) == 3
+    assert len(render.show_face(head, ("front", 45.0), step_mm=4.0).axes) == 2
+
+
+def test_surface_threshold_empty():
+    assert render.surface_threshold(np.zeros(10)) == float("inf")
