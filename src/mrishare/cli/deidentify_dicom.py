@@ -17,6 +17,8 @@ import logging
 import sys
 from pathlib import Path
 
+from mrishare.cli._common import add_jobs, add_key_file, load_key
+
 HELP = "de-identify DICOM files (PS3.15 Basic Profile, keyed pseudonyms)"
 
 log = logging.getLogger("mrishare")
@@ -26,9 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add this command's arguments."""
     parser.add_argument("src", type=Path, help="folder of DICOM files (or one file); only read")
     parser.add_argument("dst", type=Path, help="output folder (not inside SRC)")
-    parser.add_argument("--key-file", type=Path, default=None,
-                        help="secret key file (mrishare make-key); default: a random key, "
-                             "and the pseudonyms cannot be made again")
+    add_key_file(parser)
     parser.add_argument("--keep-longitudinal-dates", action="store_true",
                         help="shift dates by a keyed amount per participant instead of "
                              "removing them (intervals between sessions survive)")
@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep sex, age, size and weight")
     parser.add_argument("--keep-private-safe", action="store_true",
                         help="keep private attributes known to be safe (e.g. coil name)")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes")
+    add_jobs(parser)
     parser.add_argument("--report", type=Path, default=None,
                         help="report path without suffix (default: DST_report next to DST)")
 
@@ -47,10 +47,7 @@ def main(args: argparse.Namespace) -> int:
     """Run the command and return the exit status."""
     from mrishare import dicom
     from mrishare.cli import UsageError
-    from mrishare.keys import KeyFileError, load_or_random_key
 
-    if args.jobs < 1:
-        raise UsageError(f"--jobs needs a whole number of 1 or more, got {args.jobs}.")
     if not args.src.exists():
         raise UsageError(f"The source {args.src} does not exist.")
     report_path = args.report or args.dst.with_name(args.dst.name + "_report")
@@ -62,12 +59,7 @@ def main(args: argparse.Namespace) -> int:
                 f"{target} is the source folder or inside it; SRC is never written. "
                 "Choose a destination outside it."
             )
-    try:
-        key = load_or_random_key(args.key_file)
-    except KeyFileError as error:
-        raise UsageError(str(error)) from None
-    if not key.reproducible:
-        log.warning("no --key-file: a random key is used; these pseudonyms cannot be made again")
+    key = load_key(args.key_file)
     options = dicom.Options(
         keep_longitudinal_dates=args.keep_longitudinal_dates,
         clean_descriptors=args.clean_descriptors,

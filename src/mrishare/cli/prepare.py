@@ -20,7 +20,7 @@ import argparse
 import logging
 import os
 
-from mrishare.keys import KeyFileError, load_or_random_key
+from mrishare.cli._common import add_jobs, add_key_file, load_key
 
 HELP = "DICOM study -> defaced, de-identified, audited BIDS dataset with a report"
 
@@ -31,13 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add this command's arguments."""
     parser.add_argument("src", metavar="SRC", help="the DICOM study (only read)")
     parser.add_argument("dst", metavar="DST", help="the BIDS dataset to write")
-    parser.add_argument("--key-file", metavar="F",
-                        help="secret key for reproducible pseudonyms (mrishare make-key F); "
-                             "without it a random key is used")
+    add_key_file(parser)
     parser.add_argument("--participant-label", metavar="L", nargs="+",
                         help="prepare only these participants (for job arrays)")
-    parser.add_argument("--jobs", metavar="N", type=int, default=1,
-                        help="participants prepared at the same time (processes)")
+    add_jobs(parser, "participants prepared at the same time (processes)")
     parser.add_argument("--report-dir", metavar="D",
                         help="where the private report goes (default: DST_report beside DST)")
     parser.add_argument("--list-participants", action="store_true",
@@ -51,23 +48,15 @@ def main(args: argparse.Namespace) -> int:
     from mrishare import pipeline
     from mrishare.cli import UsageError
 
-    if args.jobs < 1:
-        raise UsageError(f"--jobs needs a number of at least 1, got {args.jobs}.")
-    try:
-        key = load_or_random_key(args.key_file)
-    except KeyFileError as error:
-        raise UsageError(str(error)) from None
+    if args.list_participants and args.key_file is None:
+        raise UsageError("Labels come from the key: give --key-file to list them.")
+    key = load_key(args.key_file, " (re-running adds the same people under new labels)")
     if args.list_participants:
         if not os.path.isdir(args.src):
             raise UsageError(f"SRC must be a folder; {args.src} is not one.")
-        if not key.reproducible:
-            raise UsageError("Labels come from the key: give --key-file to list them.")
         for label in pipeline.list_participants(args.src, key):
             print(label)
         return 0
-    if not key.reproducible:
-        log.warning("no --key-file: a random key is used, and the pseudonyms cannot be made "
-                    "again (re-running adds the same people under new labels)")
     try:
         result = pipeline.prepare(
             args.src, args.dst, key, participant_labels=args.participant_label,

@@ -17,7 +17,7 @@ import logging
 import sys
 
 from mrishare.bids import DestinationError, to_bids
-from mrishare.keys import KeyFileError, load_or_random_key
+from mrishare.cli._common import add_key_file, load_key
 
 HELP = "convert a DICOM study into a de-identified BIDS dataset"
 
@@ -28,9 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add this command's arguments."""
     parser.add_argument("src", metavar="SRC", help="folder of DICOM files (only read)")
     parser.add_argument("dst", metavar="DST", help="new or empty folder for the BIDS dataset")
-    parser.add_argument("--key-file", metavar="F", default=None,
-                        help="secret key file (mrishare make-key); without it a random key "
-                             "is used and the pseudonyms cannot be made again")
+    add_key_file(parser)
     parser.add_argument("--include-sex", action="store_true",
                         help="write the participants' sex in participants.tsv")
     parser.add_argument("--license", default="CC0",
@@ -41,18 +39,12 @@ def main(args: argparse.Namespace) -> int:
     """Convert and return the exit status."""
     from mrishare.cli import EXIT_FAILED_INPUTS, EXIT_OK, UsageError
 
-    try:
-        key = load_or_random_key(args.key_file)
-    except KeyFileError as error:
-        raise UsageError(str(error)) from None
+    key = load_key(args.key_file)
     try:
         report = to_bids(args.src, args.dst, key, include_sex=args.include_sex,
                          license=args.license)
     except DestinationError as error:
         raise UsageError(str(error)) from None
-    if not key.reproducible:
-        log.warning("no --key-file given: a random key was used, so these pseudonyms "
-                    "cannot be made again")
     # Problems name source paths so that the operator can find them; they go to this
     # terminal only, never into the dataset.
     for problem in report.skipped:

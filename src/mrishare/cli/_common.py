@@ -1,0 +1,51 @@
+"""Options that several commands share: the key file and the number of worker processes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from mrishare.keys import Key, KeyFileError, load_or_random_key
+
+log = logging.getLogger("mrishare")
+
+KEY_HELP = ("secret key file (mrishare make-key F); without it a random key is used and the "
+            "pseudonyms cannot be made again")
+
+
+def add_key_file(parser: argparse.ArgumentParser) -> None:
+    """Add ``--key-file F``."""
+    parser.add_argument("--key-file", metavar="F", type=Path, default=None, help=KEY_HELP)
+
+
+def add_jobs(parser: argparse.ArgumentParser, help_text: str = "worker processes") -> None:
+    """Add ``--jobs N`` (a whole number of 1 or more)."""
+    parser.add_argument("--jobs", metavar="N", type=_positive, default=1, help=help_text)
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"--jobs needs a whole number of 1 or more, got {text}")
+    return number
+
+
+def load_key(path: Path | None, consequence: str = "") -> Key:
+    """Read the key file, or make a random key and warn that it is not reproducible.
+
+    Raises ``mrishare.cli.UsageError`` (exit 2) for a key file that cannot be read.
+    """
+    from mrishare.cli import UsageError
+
+    try:
+        key = load_or_random_key(path)
+    except KeyFileError as error:
+        raise UsageError(str(error)) from None
+    if not key.reproducible:
+        log.warning("no --key-file: a random key is used, and these pseudonyms cannot be made "
+                    "again%s", consequence)
+    return key
