@@ -57,6 +57,7 @@ from typing import Any
 from mrishare import HOME, __version__
 from mrishare import dicom as _dicom
 from mrishare import nifti as _nifti
+from mrishare._paths import DestinationError, refuse_inside_source
 from mrishare.keys import Key
 
 __all__ = [
@@ -84,10 +85,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("mrishare")
-
-
-class DestinationError(ValueError):
-    """A destination that would mix with the source or with other files."""
 
 
 # --------------------------------------------------------------------------- series
@@ -623,12 +620,7 @@ def _convert(files: list[Path], work: Path) -> tuple[list[Path], str]:
 
 # --------------------------------------------------------------------------- writing BIDS
 def _check_destination(src: Path, dst: Path) -> None:
-    src, dst = src.resolve(), dst.resolve()
-    if dst == src or src in dst.parents:
-        raise DestinationError(
-            f"The destination {dst} is inside the source {src}. The source is never "
-            "written to: choose a destination outside it."
-        )
+    refuse_inside_source(src, dst)
     if dst.exists() and (not dst.is_dir() or any(dst.iterdir())):
         raise DestinationError(
             f"The destination {dst} exists and is not an empty folder. Choose a new folder "

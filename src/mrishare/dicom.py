@@ -70,6 +70,7 @@ from pydicom.tag import BaseTag
 from pydicom.valuerep import VR
 
 from mrishare import __version__
+from mrishare._paths import DestinationError, refuse_inside_source
 from mrishare.keys import Key
 
 __all__ = [
@@ -213,10 +214,6 @@ STAGING = ".mrishare-staging"  # inside DST while a batch runs; removed at the e
 
 class BadInputError(ValueError):
     """A file that cannot be de-identified: empty, truncated, not DICOM, unreadable."""
-
-
-class DestinationError(ValueError):
-    """A destination that would write into the source (equal to it, or inside it)."""
 
 
 # --------------------------------------------------------------------------- the table
@@ -1132,15 +1129,6 @@ class Report:
         return written[0], written[1]
 
 
-def _check_destination(src: Path, dst: Path) -> None:
-    src, dst = src.resolve(), dst.resolve()
-    if dst == src or src in dst.parents:
-        raise DestinationError(
-            f"The destination {dst} is the source or inside it; the source is never "
-            "written. Choose a destination outside the source folder."
-        )
-
-
 def _list_files(src: Path) -> list[Path]:
     if src.is_file():
         return [src]
@@ -1255,7 +1243,7 @@ def deidentify_folder(
     src, dst = Path(src), Path(dst)
     if not src.exists():
         raise FileNotFoundError(f"The source {src} does not exist.")
-    _check_destination(src, dst)
+    refuse_inside_source(src, dst)
     root = src if src.is_dir() else src.parent
     items = [(p, p.relative_to(root).as_posix()) for p in _list_files(src)]
     staging = dst / STAGING

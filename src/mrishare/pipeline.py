@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from mrishare import __version__
+from mrishare._paths import inside
 from mrishare.keys import Key
 
 __all__ = [
@@ -189,11 +190,10 @@ def _check_paths(src: Path, dst: Path) -> None:
     if not src.is_dir():
         raise PrepareError(f"The source {src} is not a folder. Give the folder of the DICOM "
                            "study (it is only read).")
-    s, d = src.resolve(), dst.resolve()
-    if d == s or s in d.parents:
+    if inside(dst, src):
         raise PrepareError(f"The destination {dst} is inside the source {src}. The source is "
                            "never written to: choose a destination outside it.")
-    if d in s.parents:
+    if inside(src, dst):
         raise PrepareError(f"The source {src} is inside the destination {dst}: the dataset "
                            "would hold the originals. Choose another destination.")
     if dst.exists() and any(dst.iterdir()) and not (dst / "dataset_description.json").exists():

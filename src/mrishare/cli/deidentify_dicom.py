@@ -17,6 +17,7 @@ import logging
 import sys
 from pathlib import Path
 
+from mrishare._paths import inside
 from mrishare.cli._common import add_jobs, add_key_file, load_key
 
 HELP = "de-identify DICOM files (PS3.15 Basic Profile, keyed pseudonyms)"
@@ -51,10 +52,8 @@ def main(args: argparse.Namespace) -> int:
     if not args.src.exists():
         raise UsageError(f"The source {args.src} does not exist.")
     report_path = args.report or args.dst.with_name(args.dst.name + "_report")
-    src = args.src.resolve()
     for target in (args.dst, report_path):
-        resolved = target.resolve()
-        if resolved == src or src in resolved.parents:
+        if inside(target, args.src):
             raise UsageError(
                 f"{target} is the source folder or inside it; SRC is never written. "
                 "Choose a destination outside it."
