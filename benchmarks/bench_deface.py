@@ -26,9 +26,9 @@ nib.save(img, {dst!r})
 """
 
 DEFACE = """
-from mrishare import deface
+from mrishare import deface, nifti
 result = deface.deface({src!r}, {method!r})
-deface.save_image(result.image, {dst!r})
+nifti.save_nifti(result.image, {dst!r})
 """
 
 

@@ -109,7 +109,7 @@ def test_console_script_exit_status(source, dataset):
 def test_face_still_present_exits_1(tmp_path, capsys):
     import nibabel as nib
 
-    from mrishare import deface, simulate
+    from mrishare import deface, nifti, simulate
 
     head = simulate.simulate_scan(seed=32, zooms=(3.5, 3.5, 3.5), truth=False).image
     anat = tmp_path / "faces" / "sub-01" / "anat"
@@ -117,5 +117,5 @@ def test_face_still_present_exits_1(tmp_path, capsys):
     nib.save(head, anat / "sub-01_T1w.nii.gz")
     assert run(["audit", str(tmp_path / "faces")]) == 1
     assert "face present" in capsys.readouterr().out
-    deface.save_image(deface.deface(head).image, anat / "sub-01_T1w.nii.gz")
+    nifti.save_nifti(deface.deface(head).image, anat / "sub-01_T1w.nii.gz")
     assert run(["audit", str(tmp_path / "faces")]) == 0

@@ -6,7 +6,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from mrishare import deface, simulate
+from mrishare import deface, nifti, simulate
 
 # Six participants: seeds, motions, grids, orientations, data types, one thick-slice scan.
 CASES = {
@@ -92,7 +92,7 @@ def test_scaling_kept_through_a_file(tmp_path):
     image.header["aux_file"] = b"VUMC0047131"
     image.header.extensions.append(nib.nifti1.Nifti1Extension(6, b"Jansen"))
     result = deface.deface(image)
-    out = deface.save_image(result.image, tmp_path / "out.nii.gz")
+    out = nifti.save_nifti(result.image, tmp_path / "out.nii.gz")
     back = nib.load(out)
     assert back.dataobj.slope == 0.5 and back.dataobj.inter == 3.0
     assert back.get_data_dtype() == np.int16

@@ -47,6 +47,8 @@ import nibabel as nib
 import numpy as np
 from numpy.typing import NDArray
 
+from mrishare import nifti
+
 __all__ = [
     "DefaceError",
     "DefaceResult",
@@ -60,7 +62,6 @@ __all__ = [
     "quickshear_mask",
     "register",
     "register_template",
-    "save_image",
     "template_regions",
 ]
 
@@ -780,8 +781,6 @@ def apply_mask(
     >>> int(out.get_fdata()[0].sum()), int(out.get_fdata()[1:].min())
     (0, 7)
     """
-    from mrishare import nifti
-
     if removed.shape != image.shape[:3]:
         raise ValueError(f"mask shape {removed.shape} differs from image shape {image.shape}")
     if stored is None:
@@ -795,54 +794,6 @@ def apply_mask(
     header = image.header.copy()
     out = image.__class__(dataobj, image.affine, header)
     return nifti.scrub_header(out)
-
-
-def save_image(image: nib.Nifti1Image, path: str | os.PathLike) -> Path:
-    """Save an image atomically, stored values and scaling unchanged, gzip header empty.
-
-    As :func:`mrishare.nifti.save_nifti`, with the fast gzip level nibabel uses (1): a
-    defaced head is mostly zeros and compresses well anyway.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> img = nib.Nifti1Image(np.ones((2, 2, 2), np.int16), np.eye(4))
-    >>> save_image(img, Path(tempfile.mkdtemp()) / "a.nii.gz").name
-    'a.nii.gz'
-    """
-    import gzip
-    import io
-
-    from mrishare import nifti
-
-    path = Path(path)
-    if not path.name.endswith(".gz") or len(image.shape) != 3:
-        return nifti.save_nifti(image, path)
-    synced = image.__class__(image.dataobj, image.affine, image.header)
-    synced.update_header()
-    header = synced.header
-    header.set_data_shape(image.shape)
-    dataobj = image.dataobj
-    if nib.is_proxy(dataobj):
-        stored = dataobj.get_unscaled()
-        header.set_slope_inter(getattr(dataobj, "slope", np.nan), getattr(dataobj, "inter", np.nan))
-    else:
-        stored = np.asanyarray(dataobj)
-        if stored.dtype.kind == "b":
-            stored = stored.astype(np.uint8)
-        header.set_slope_inter(np.nan, np.nan)
-    header.set_data_dtype(stored.dtype)
-    header["vox_offset"] = 0  # write_to sets the smallest valid offset
-    buffer = io.BytesIO()
-    header.write_to(buffer)
-    dtype = header.get_data_dtype()
-    stored = np.asarray(stored)
-    with nifti.atomic_write(path) as f:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0, compresslevel=1) as gz:
-            gz.write(buffer.getvalue())
-            for k in range(stored.shape[2]):  # Fortran order, one slice at a time
-                gz.write(np.asarray(stored[:, :, k], dtype=dtype).tobytes(order="F"))
-    return path
 
 
 # ----------------------------------------------------------------------------- deface
@@ -1014,9 +965,9 @@ def deface_file(
         results.append(deface_other(other, results[0]))
     targets = [target, *[out for _, out in apply_to or []]]
     for result, out in zip(results, targets, strict=True):
-        save_image(result.image, out)
+        nifti.save_nifti(result.image, out)
     if mask_out is not None:
-        save_image(results[0].mask_image(), mask_out)
+        nifti.save_nifti(results[0].mask_image(), mask_out)
     return results
 
 

@@ -149,11 +149,12 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
         raise
 
 
-def write_gzip(path: str | Path, payload: bytes, level: int = 6) -> Path:
+def write_gzip(path: str | Path, payload: bytes | Iterable[bytes], level: int = 6) -> Path:
     """Write ``payload`` gzip-compressed, with no file name and modification time 0.
 
     The gzip header then says nothing about the original file or when it was made, and
-    the same payload always gives the same bytes. Written atomically.
+    the same payload always gives the same bytes. Written atomically. ``payload`` may be
+    bytes or an iterable of byte chunks (written one after the other, to save memory).
 
     Examples
     --------
@@ -165,7 +166,8 @@ def write_gzip(path: str | Path, payload: bytes, level: int = 6) -> Path:
     path = Path(path)
     with atomic_write(path) as f:
         with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0, compresslevel=level) as gz:
-            gz.write(payload)
+            for chunk in [payload] if isinstance(payload, bytes) else payload:
+                gz.write(chunk)
     return path
 
 
@@ -492,7 +494,7 @@ def scrub_header(img: str | Path | nib.Nifti1Image,
     return img.__class__(img.dataobj, img.affine, header)
 
 
-def save_nifti(img: nib.Nifti1Image, path: str | Path) -> Path:
+def save_nifti(img: nib.Nifti1Image, path: str | Path, level: int = 1) -> Path:
     """Save an image without re-quantising its voxels, gzip header empty, atomically.
 
     nibabel's own ``save`` recomputes the scaling (``scl_slope``, ``scl_inter``) of
@@ -505,6 +507,9 @@ def save_nifti(img: nib.Nifti1Image, path: str | Path) -> Path:
     img : nibabel.Nifti1Image or Nifti2Image
     path : str or Path
         ``.nii.gz`` (gzip with no file name and mtime 0) or ``.nii``.
+    level : int, default 1
+        gzip compression level; 1 is nibabel's default too (fast; MRI volumes, and defaced
+        ones most of all, are largely zeros and compress well anyway).
 
     Returns
     -------
@@ -533,16 +538,27 @@ def save_nifti(img: nib.Nifti1Image, path: str | Path) -> Path:
             stored = stored.astype(np.uint8)
         header.set_data_dtype(stored.dtype)
         header.set_slope_inter(np.nan, np.nan)
-    ordered = np.asarray(stored, dtype=header.get_data_dtype())
-    payload = _to_bytes(header, ordered.tobytes(order="F"))
-    return _write_payload(Path(path), payload)
+    dtype = header.get_data_dtype()
+
+    def chunks() -> Iterator[bytes]:
+        # The header, then the voxels in Fortran order one slice of the last axis at a
+        # time, so no second full copy of the image is made.
+        yield _to_bytes(header, b"")
+        if stored.ndim < 3:
+            yield np.asarray(stored, dtype=dtype).tobytes(order="F")
+            return
+        for k in range(stored.shape[-1]):
+            yield np.asarray(stored[..., k], dtype=dtype).tobytes(order="F")
+
+    return _write_payload(Path(path), chunks(), level)
 
 
-def _write_payload(path: Path, payload: bytes) -> Path:
+def _write_payload(path: Path, payload: bytes | Iterable[bytes], level: int = 6) -> Path:
     if path.name.endswith(".gz"):
-        return write_gzip(path, payload)
+        return write_gzip(path, payload, level)
     with atomic_write(path) as f:
-        f.write(payload)
+        for chunk in [payload] if isinstance(payload, bytes) else payload:
+            f.write(chunk)
     return path
 
 

@@ -305,7 +305,7 @@ def _deface_session(build: Path, paths: list[str], renders: Path, label: str
     Nothing is written until every image of the session is defaced. Returns one record per
     image.
     """
-    from mrishare import deface, qc, render
+    from mrishare import deface, nifti, qc, render
 
     records: list[dict[str, Any]] = []
     results = []
@@ -338,7 +338,7 @@ def _deface_session(build: Path, paths: list[str], renders: Path, label: str
         record["renders"] = [picture.name]
         results.append((build / path, result))
     for target, result in results:
-        deface.save_image(result.image, target)
+        nifti.save_nifti(result.image, target)
     return records
 
 

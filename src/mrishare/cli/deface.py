@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``mrishare deface``."""
-    from mrishare import deface, qc
+    from mrishare import deface, nifti, qc
 
     sources = [Path(args.input), *[Path(a) for a, _ in args.apply_to]]
     targets = [Path(args.output), *[Path(b) for _, b in args.apply_to]]
@@ -65,9 +65,9 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_FAILED_INPUTS
     reports = [qc.check(result) for result in results]
     for result, target in zip(results, targets, strict=True):
-        deface.save_image(result.image, target)
+        nifti.save_nifti(result.image, target)
     if args.mask_out:
-        deface.save_image(results[0].mask_image(), args.mask_out)
+        nifti.save_nifti(results[0].mask_image(), args.mask_out)
     if args.qc_png:
         from mrishare.nifti import atomic_write
 
