@@ -35,6 +35,7 @@ book: $(STAMP)
 	echo "    file://$(CURDIR)/_build/html/index.html"
 
 test: book
+	$(PY) tools/browser.py --install
 	$(PY) -m pytest -n $(JOBS) tests
 
 bench: $(STAMP)
