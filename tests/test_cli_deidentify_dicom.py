@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import subprocess
@@ -13,6 +12,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+from helpers import tree_digest
 
 from mrishare import data
 from mrishare.cli import run
@@ -27,10 +27,6 @@ PLANTED = [
     "1.2.999.4711", "ACC2024",
 ]
 
-
-def tree_digest(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def header_text(path: Path) -> str:

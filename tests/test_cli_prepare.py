@@ -3,41 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import logging
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import nibabel as nib
 import pytest
+from helpers import study_subset, tree_digest
 
 from mrishare import data
 from mrishare.cli import run
 from mrishare.keys import Key
 
 
-def small_source(target: Path, patterns=("DEBOER*/*/005_*",)) -> Path:
-    source = data.sample_path("dicom_study", verify=False)
-    for pattern in patterns:
-        for folder in source.glob(pattern):
-            for path in folder.iterdir():
-                link = target / path.relative_to(source)
-                link.parent.mkdir(parents=True, exist_ok=True)
-                os.symlink(path, link)
-    return target
-
-
 @pytest.fixture
 def key_file(tmp_path) -> Path:
     return Key.generate().save(tmp_path / "study.key")
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def run_quietly(args: list[str]) -> tuple[int, str, str]:
@@ -57,7 +40,7 @@ def run_quietly(args: list[str]) -> tuple[int, str, str]:
 def prepared(tmp_path_factory) -> dict:
     """Two participants (one T2w series each) prepared once, with --jobs 2 and the face check."""
     tmp = tmp_path_factory.mktemp("cli")
-    source = small_source(tmp / "src", ("DEBOER*/*/005_*", "JANSEN*/20240422*/005_*"))
+    source = study_subset(tmp / "src", ("DEBOER*/*/005_*", "JANSEN*/20240422*/005_*"))
     key_file = Key.generate().save(tmp / "study.key")
     dst = tmp / "shared"
     args = ["prepare", str(source), str(dst), "--key-file", str(key_file), "--jobs", "2"]
@@ -105,7 +88,7 @@ def test_job_array_of_participant_labels_gives_the_same_dataset(prepared, tmp_pa
 
 
 def test_list_participants(tmp_path, key_file, capsys):
-    source = small_source(tmp_path / "src", ("DEBOER*/*/005_*", "JANSEN*/20240422*/005_*"))
+    source = study_subset(tmp_path / "src", ("DEBOER*/*/005_*", "JANSEN*/20240422*/005_*"))
     assert run(["prepare", str(source), str(tmp_path / "x"), "--key-file", str(key_file),
                 "--list-participants"]) == 0
     labels = capsys.readouterr().out.split()
@@ -116,7 +99,7 @@ def test_list_participants(tmp_path, key_file, capsys):
 
 def test_failed_inputs_exit_3(tmp_path, key_file, capsys, caplog):
     """A series whose pixel data are cut off fails; the other participant is prepared."""
-    source = small_source(tmp_path / "src", ("JANSEN*/20240422*/005_*",))
+    source = study_subset(tmp_path / "src", ("JANSEN*/20240422*/005_*",))
     good = data.sample_path("dicom_study", verify=False)
     for path in sorted(good.glob("DEBOER*/*/005_*/*.dcm")):
         target = source / path.relative_to(good)
@@ -140,7 +123,7 @@ def test_failed_inputs_exit_3(tmp_path, key_file, capsys, caplog):
     (["--participant-label", "abc"], "give --key-file"),
 ])
 def test_usage_errors(tmp_path, extra, message, capsys):
-    source = small_source(tmp_path / "src")
+    source = study_subset(tmp_path / "src", ("DEBOER*/*/005_*",))
     with pytest.raises(SystemExit) as exit_info:
         run(["prepare", str(source), str(tmp_path / "shared"), *extra])
     assert exit_info.value.code == 2
@@ -148,7 +131,7 @@ def test_usage_errors(tmp_path, extra, message, capsys):
 
 
 def test_destination_inside_source_exits_2(tmp_path, key_file):
-    source = small_source(tmp_path / "src")
+    source = study_subset(tmp_path / "src", ("DEBOER*/*/005_*",))
     result = subprocess.run(
         [sys.executable, "-m", "mrishare", "prepare", str(source), str(source / "out"),
          "--key-file", str(key_file)], capture_output=True, text=True, check=False)

@@ -7,34 +7,16 @@ use a two-participant subset of it (one T2w series each) to stay quick.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import os
 from pathlib import Path
 
 import pytest
+from helpers import study_subset, tree_digest
 
 from mrishare import audit, data, pipeline
 from mrishare.keys import Key
 
 KEY = Key(bytes(range(32)))
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def subset(target: Path, patterns: tuple[str, ...] = ("DEBOER*/*/005_*", "JANSEN*/20240422*/005_*")
-           ) -> Path:
-    """Links to a few series of the sample study, in the same layout."""
-    source = data.sample_path("dicom_study", verify=False)
-    for pattern in patterns:
-        for folder in source.glob(pattern):
-            for path in folder.iterdir():
-                link = target / path.relative_to(source)
-                link.parent.mkdir(parents=True, exist_ok=True)
-                os.symlink(path, link)
-    return target
+TWO = ("DEBOER*/*/005_*", "JANSEN*/20240422*/005_*")  # one T2w series of each person
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +87,7 @@ def test_prepare_is_idempotent(prepared):
 
 
 def test_a_failing_participant_does_not_stop_the_others(tmp_path, monkeypatch):
-    source = subset(tmp_path / "src")
+    source = study_subset(tmp_path / "src", TWO)
     labels = pipeline.list_participants(source, KEY)
     assert len(labels) == 2
     real = pipeline._deface_session
@@ -133,7 +115,7 @@ def test_a_failing_participant_does_not_stop_the_others(tmp_path, monkeypatch):
 
 
 def test_participant_label_prepares_one(tmp_path):
-    source = subset(tmp_path / "src")
+    source = study_subset(tmp_path / "src", TWO)
     labels = pipeline.list_participants(source, KEY)
     result = pipeline.prepare(source, tmp_path / "shared", KEY, participant_labels=[
         f"sub-{labels[1]}"], progress=False, check_face=False)
@@ -145,7 +127,7 @@ def test_participant_label_prepares_one(tmp_path):
 
 @pytest.mark.parametrize("where", ["inside", "same"])
 def test_destination_inside_source_is_refused(tmp_path, where):
-    source = subset(tmp_path / "src", ("DEBOER*/*/005_*",))
+    source = study_subset(tmp_path / "src", ("DEBOER*/*/005_*",))
     dst = source / "out" if where == "inside" else source
     with pytest.raises(pipeline.PrepareError, match="inside the source"):
         pipeline.prepare(source, dst, KEY)
@@ -153,7 +135,7 @@ def test_destination_inside_source_is_refused(tmp_path, where):
 
 
 def test_foreign_destination_is_refused(tmp_path):
-    source = subset(tmp_path / "src", ("DEBOER*/*/005_*",))
+    source = study_subset(tmp_path / "src", ("DEBOER*/*/005_*",))
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "thesis.docx").write_text("mine")
     with pytest.raises(pipeline.PrepareError, match="did not write"):
@@ -161,7 +143,7 @@ def test_foreign_destination_is_refused(tmp_path):
 
 
 def test_random_key_cannot_resume(tmp_path):
-    source = subset(tmp_path / "src", ("DEBOER*/*/005_*",))
+    source = study_subset(tmp_path / "src", ("DEBOER*/*/005_*",))
     (tmp_path / "shared").mkdir()
     (tmp_path / "shared" / "dataset_description.json").write_text("{}")
     with pytest.raises(pipeline.PrepareError, match="same key file"):
@@ -200,7 +182,7 @@ def test_qc_failure_exits_1_and_is_said_loudly(tmp_path, monkeypatch):
         return report
 
     monkeypatch.setattr(qc, "check", strict)
-    source = subset(tmp_path / "src", ("DEBOER*/*/005_*",))
+    source = study_subset(tmp_path / "src", ("DEBOER*/*/005_*",))
     result = pipeline.prepare(source, tmp_path / "shared", KEY, progress=False,
                               check_face=False)
     assert result.exit_status == 1

@@ -1023,18 +1023,6 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def _write_atomic(ds: Dataset, path: Path) -> None:
-    """Write to a temporary name, then rename: a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        ds.save_as(tmp)  # as read: preamble and file meta present (checked on reading)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _process(source: Path, relative: str, staging: Path, key: Key,
              options: Options) -> FileResult:
     """Read, check, de-identify and stage one file; never raise for bad input."""
@@ -1057,7 +1045,10 @@ def _process(source: Path, relative: str, staging: Path, key: Key,
             )
             staged = Path(series) / f"{key.label(str(ds.SOPInstanceUID), 16)}.dcm"
             ds = deidentify(ds, key, options, copy=False)
-            _write_atomic(ds, staging / staged)
+            # Straight into the staging folder: it is emptied when a batch starts, and a
+            # file reaches DST only by a rename once the whole batch is written.
+            (staging / series).mkdir(exist_ok=True)
+            ds.save_as(staging / staged)  # as read: preamble and file meta present
             result.staged = staged.as_posix()
             return result
     except BadInputError as error:
