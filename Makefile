@@ -36,7 +36,7 @@ book: $(STAMP)
 
 test: book
 	$(PY) tools/browser.py --install
-	$(PY) -m pytest -n $(JOBS) tests
+	$(PY) -m pytest -n $(JOBS) tests --doctest-modules src/mrishare
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -209,13 +209,5 @@ def test_header_findings_reports_the_gzip_header(tmp_path):
     assert {"gzip name", "gzip mtime", "descrip", "aux_file", "intent_name"} <= carriers
 
 
-def test_atomic_write_leaves_nothing_when_writing_fails(tmp_path):
-    target = tmp_path / "sub" / "file.bin"
-    with pytest.raises(RuntimeError), nifti.atomic_write(target) as f:
-        f.write(b"half")
-        raise RuntimeError("disk full")
-    assert list((tmp_path / "sub").iterdir()) == []
-
-
 def test_dicom_bytes_helper_is_dicom():
     assert pydicom.dcmread(io.BytesIO(dicom_bytes())).PatientID == "VUMC0047131"

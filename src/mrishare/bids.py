@@ -57,7 +57,7 @@ from typing import Any
 from mrishare import HOME, __version__
 from mrishare import dicom as _dicom
 from mrishare import nifti as _nifti
-from mrishare._paths import DestinationError, refuse_inside_source
+from mrishare._paths import DestinationError, atomic_write, refuse_inside_source
 from mrishare.keys import Key
 
 __all__ = [
@@ -629,13 +629,13 @@ def _check_destination(src: Path, dst: Path) -> None:
 
 
 def _write_json(path: Path, content: dict[str, Any]) -> None:
-    with _nifti.atomic_write(path, "w") as f:
+    with atomic_write(path, "w") as f:
         json.dump(content, f, indent=2)
         f.write("\n")
 
 
 def _write_tsv(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
-    with _nifti.atomic_write(path, "w") as f:
+    with atomic_write(path, "w") as f:
         f.write("\t".join(columns) + "\n")
         for row in rows:
             f.write("\t".join(str(row.get(c, "n/a")) for c in columns) + "\n")
@@ -707,7 +707,7 @@ def _dataset_files(root: Path, participants: dict[str, dict[str, str]], include_
     _write_json(root / "participants.json", description)
     note = "" if key.reproducible else (
         "\n- A random key was used: these pseudonyms cannot be made again.")
-    with _nifti.atomic_write(root / "README", "w") as f:
+    with atomic_write(root / "README", "w") as f:
         f.write(_README.format(version=__version__, home=HOME, random_key=note))
 
 

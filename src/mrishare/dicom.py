@@ -70,7 +70,7 @@ from pydicom.tag import BaseTag
 from pydicom.valuerep import VR
 
 from mrishare import __version__
-from mrishare._paths import DestinationError, refuse_inside_source
+from mrishare._paths import DestinationError, atomic_write, refuse_inside_source
 from mrishare.keys import Key
 
 __all__ = [
@@ -1113,9 +1113,8 @@ class Report:
         for suffix, text in ((".json", json.dumps(self.to_dict(), indent=2) + "\n"),
                              (".txt", self.summary())):
             target = base.with_name(base.name + suffix)
-            tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, target)
+            with atomic_write(target, "w") as f:
+                f.write(text)
             written.append(target)
         return written[0], written[1]
 

@@ -35,20 +35,19 @@ b''
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
-import os
-import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import nibabel as nib
 import numpy as np
 from nibabel import nifti1, nifti2
+
+from mrishare._paths import atomic_write
 
 __all__ = [
     "FREE_TEXT_FIELDS",
@@ -56,7 +55,6 @@ __all__ = [
     "DicomExtensionError",
     "Finding",
     "NiftiReadError",
-    "atomic_write",
     "dicom_extensions",
     "gzip_header",
     "header_findings",
@@ -117,38 +115,6 @@ class Finding:
 
 
 # --------------------------------------------------------------------------- writing files
-@contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
-    """Open a temporary file next to ``path``; rename it to ``path`` only on success.
-
-    A crash or an error leaves no half-written ``path`` behind (and removes the
-    temporary file). Parent folders are created.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
-    >>> with atomic_write(target, "w") as f:
-    ...     _ = f.write("done")
-    >>> target.read_text()
-    'done'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=".tmp")
-    try:
-        encoding = None if "b" in mode else "utf-8"
-        newline = None if "b" in mode else "\n"
-        with os.fdopen(handle, mode, encoding=encoding, newline=newline) as f:
-            yield f
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def write_gzip(path: str | Path, payload: bytes | Iterable[bytes], level: int = 6) -> Path:
     """Write ``payload`` gzip-compressed, with no file name and modification time 0.
 

@@ -215,7 +215,7 @@ def _locked(folder: Path) -> Iterator[None]:
 
 
 def _write_text(path: Path, text: str) -> None:
-    from mrishare.nifti import atomic_write
+    from mrishare._paths import atomic_write
 
     with atomic_write(path, "w") as f:
         f.write(text)
@@ -273,22 +273,8 @@ def _suffix(path: str) -> str:
     return Path(path).name.split(".")[0].rsplit("_", 1)[-1]
 
 
-def _in_memory(path: Path) -> Any:
-    """A NIfTI file read into memory (its stored values and scaling as on disk).
-
-    The defaced image replaces the file; an image read lazily from that file would then
-    show the defaced voxels as "before".
-    """
-    import gzip
-
-    import nibabel as nib
-
-    raw = path.read_bytes()
-    return nib.Nifti1Image.from_bytes(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
-
-
 def _save_figure(figure: Any, path: Path) -> None:
-    from mrishare.nifti import atomic_write
+    from mrishare._paths import atomic_write
 
     with atomic_write(path) as f:
         figure.savefig(f, format="png", dpi=72)
@@ -318,7 +304,9 @@ def _deface_session(build: Path, paths: list[str], renders: Path, label: str
         if suffix not in ANATOMICAL:
             record["defaced"] = "not an anatomical image: left as converted"
             continue
-        image = _in_memory(build / path)
+        # Read fully into memory: the defaced image replaces the file, and an image read
+        # lazily from it would then show the defaced voxels as "before".
+        image = nifti.load_nifti(build / path)
         if reference is None:
             result = deface.deface(image, "template")
             record["defaced"] = "template face region carried by registration"

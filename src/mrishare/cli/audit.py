@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from mrishare import audit as _audit
-from mrishare.nifti import atomic_write
+from mrishare._paths import atomic_write
 
 HELP = "find identifiers left anywhere in a dataset (exit 1 when found)"
 

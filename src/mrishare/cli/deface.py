@@ -69,7 +69,7 @@ def main(args: argparse.Namespace) -> int:
     if args.mask_out:
         nifti.save_nifti(results[0].mask_image(), args.mask_out)
     if args.qc_png:
-        from mrishare.nifti import atomic_write
+        from mrishare._paths import atomic_write
 
         picture = qc.figure(results[0], reports[0])
         with atomic_write(args.qc_png) as f:
