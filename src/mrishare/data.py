@@ -26,9 +26,10 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported only where a table is made: finding a sample is cheap
+    import pandas as pd
 
 __all__ = [
     "ChecksumError",
@@ -134,6 +135,8 @@ def list_samples() -> pd.DataFrame:
     >>> {"name", "kind", "licence", "description"} <= set(table.columns)
     True
     """
+    import pandas as pd
+
     rows = [vars(s) for s in _manifest().values()]
     return pd.DataFrame(rows, columns=["name", "kind", "description", "licence", "source", "path"])
 
@@ -268,11 +271,17 @@ def _load_folder(path: Path) -> Path:
     return path
 
 
+def _load_table(path: Path) -> Any:
+    import pandas as pd
+
+    return pd.read_csv(path)
+
+
 _LOADERS: dict[str, Callable[[Path], Any]] = {
     "nifti": _load_nifti,
     "dicom": _load_dicom,
     "dicom-folder": _load_folder,
-    "table": pd.read_csv,
+    "table": _load_table,
 }
 
 

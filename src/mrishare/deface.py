@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import nibabel as nib
@@ -443,36 +442,18 @@ def template_regions() -> tuple[nib.Nifti1Image, NDArray[np.bool_], NDArray[np.b
     >>> face.shape == brain.shape == head.shape, bool((face & brain).any())
     (True, False)
     """
-    head = nib.load(_sample_file("template_head"))
-    face = np.asarray(nib.load(_sample_file("template_facemask")).dataobj) < 0.5
+    from mrishare import data
+
+    head = data.load_sample("template_head", verify=False)
+    face = np.asarray(data.load_sample("template_facemask", verify=False).dataobj) < 0.5
     for axis in range(3):
         first = [slice(None)] * 3
         second = [slice(None)] * 3
         for edge, inner in ((0, 1), (-1, -2)):
             first[axis], second[axis] = edge, inner
             face[tuple(first)] = face[tuple(second)]
-    brain = np.asarray(nib.load(_sample_file("template_brainmask")).dataobj) > 0
+    brain = np.asarray(data.load_sample("template_brainmask", verify=False).dataobj) > 0
     return head, face, brain
-
-
-def _sample_file(name: str) -> Path:
-    """Where a shipped sample is, as :func:`mrishare.data.sample_path` without checksum.
-
-    Reads the manifest with :mod:`csv` so that defacing does not import pandas (which
-    :mod:`mrishare.data` needs for its tables): a tenth of a second and 30 MB per process.
-    """
-    import csv
-
-    here = Path(__file__).resolve().parent
-    for folder in (here / "_samples", here.parents[1] / "data_samples"):
-        manifest = folder / "MANIFEST.tsv"
-        if manifest.is_file():
-            with manifest.open(newline="", encoding="utf-8") as f:
-                rows = {row["name"]: row for row in csv.DictReader(f, delimiter="\t")}
-            return folder / rows[name]["path"]
-    from mrishare import data  # its error says how to get the samples
-
-    return data.sample_path(name, verify=False)
 
 
 def _template() -> _Template:
