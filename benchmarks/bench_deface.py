@@ -1,6 +1,6 @@
 """Defacing speed and memory on a 1 mm T1w, whole process, against the nibabel floor.
 
-Rows, measured in one run on a simulated 1 mm T1w (``mrishare.simulate``):
+Rows, measured in one run on a simulated 1 mm T1w (``mrishare.lessons.simulate``):
 
 * floor: a process that loads the scan with nibabel and saves it (nothing less is possible);
 * template defacing (pydeface's method): load, register, zero the face, save;
@@ -36,7 +36,7 @@ def run() -> list[dict]:
     """Measure and return the rows (see the module's description)."""
     import nibabel as nib
 
-    from mrishare import simulate
+    from mrishare.lessons import simulate
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

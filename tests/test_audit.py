@@ -384,7 +384,8 @@ def test_raw_sample_study_is_full_of_identifiers():
 
 @pytest.fixture(scope="module")
 def head_and_defaced():
-    from mrishare import deface, simulate
+    from mrishare import deface
+    from mrishare.lessons import simulate
 
     head = simulate.simulate_scan(seed=31, zooms=(3.0, 3.0, 3.0), truth=False).image
     return head, deface.deface(head).image

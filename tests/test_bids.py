@@ -16,8 +16,9 @@ import pytest
 from nibabel import nifti1
 from pydicom.valuerep import PersonName
 
-from mrishare import bids, data, nifti, simulate
+from mrishare import bids, data, nifti
 from mrishare.keys import Key
+from mrishare.lessons import simulate
 
 KEY = Key(bytes(range(32)))
 T1 = {"MRAcquisitionType": "3D", "ScanningSequence": "GR\\IR", "SequenceVariant": "SP\\MP",

@@ -109,7 +109,8 @@ def test_console_script_exit_status(source, dataset):
 def test_face_still_present_exits_1(tmp_path, capsys):
     import nibabel as nib
 
-    from mrishare import deface, nifti, simulate
+    from mrishare import deface, nifti
+    from mrishare.lessons import simulate
 
     head = simulate.simulate_scan(seed=32, zooms=(3.5, 3.5, 3.5), truth=False).image
     anat = tmp_path / "faces" / "sub-01" / "anat"

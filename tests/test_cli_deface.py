@@ -6,8 +6,8 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from mrishare import simulate
 from mrishare.cli import run
+from mrishare.lessons import simulate
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from mrishare import deface, nifti, simulate
+from mrishare import deface, nifti
+from mrishare.lessons import simulate
 
 # Six participants: seeds, motions, grids, orientations, data types, one thick-slice scan.
 CASES = {

@@ -7,7 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mrishare import deface, qc, simulate
+from mrishare import deface, qc
+from mrishare.lessons import simulate
 
 
 @pytest.fixture(scope="module")

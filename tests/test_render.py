@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mrishare import data, deface, render, simulate
+from mrishare import data, deface, render
+from mrishare.lessons import simulate
 
 
 def _face_relief(picture: np.ndarray) -> float:

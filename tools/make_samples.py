@@ -33,7 +33,8 @@ import numpy as np
 from nibabel.processing import resample_from_to
 from pydicom.valuerep import PersonName
 
-from mrishare import data, simulate
+from mrishare import data
+from mrishare.lessons import simulate
 
 OUT = Path(__file__).resolve().parents[1] / "data_samples"
 ZOOM = 1.5  # mm, the shipped template's voxel size

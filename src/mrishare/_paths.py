@@ -7,21 +7,30 @@ every file appears under its name only once it is complete.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["DestinationError", "atomic_write", "inside", "refuse_inside_source"]
+from mrishare.errors import DestinationError, SourceError
 
-
-class DestinationError(ValueError):
-    """A destination that would write into the source or mix with other files."""
+__all__ = [
+    "DestinationError",
+    "atomic_write",
+    "check_destination",
+    "check_source",
+    "inside",
+    "refuse_inside_source",
+    "write_json",
+    "write_text",
+    "write_tsv",
+]
 
 
 def inside(path: str | Path, folder: str | Path) -> bool:
-    """True when ``path`` is ``folder`` or lies inside it (after resolving links).
+    """Say whether ``path`` is ``folder`` or lies inside it (after resolving links).
 
     Examples
     --------
@@ -71,3 +80,106 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    r"""Write text atomically (see :func:`atomic_write`) and return the path.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> write_text(pathlib.Path(tempfile.mkdtemp()) / "README", "hello\n").read_text()
+    'hello\n'
+    """
+    path = Path(path)
+    with atomic_write(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def write_json(path: str | Path, content: Any) -> Path:
+    r"""Write JSON atomically, indented by two spaces and ending in a newline.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> write_json(pathlib.Path(tempfile.mkdtemp()) / "a.json", {"a": 1}).read_text()
+    '{\n  "a": 1\n}\n'
+    """
+    return write_text(path, json.dumps(content, indent=2) + "\n")
+
+
+def write_tsv(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]
+              ) -> Path:
+    r"""Write a BIDS table atomically: a header line, then one line a row, ``n/a`` for gaps.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "participants.tsv"
+    >>> write_tsv(out, ["participant_id", "age"], [{"participant_id": "sub-a"}]).read_text()
+    'participant_id\tage\nsub-a\tn/a\n'
+    """
+    lines = ["\t".join(columns)]
+    lines += ["\t".join(str(row.get(c, "n/a")) for c in columns) for row in rows]
+    return write_text(path, "\n".join(lines) + "\n")
+
+
+def check_source(src: str | Path) -> Path:
+    """Return ``src`` as a Path, or raise :class:`SourceError` when it is not a folder.
+
+    Examples
+    --------
+    >>> check_source("/no/such/folder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mrishare.errors.SourceError: The source /no/such/folder is not a folder. ...
+    """
+    src = Path(src)
+    if not src.is_dir():
+        raise SourceError(f"The source {src} is not a folder. Give the folder of the DICOM "
+                          "study (it is only read).")
+    return src
+
+
+def check_destination(src: str | Path, dst: str | Path, *, reuse: str | None = None) -> Path:
+    """Refuse a destination that would mix the output with the source or with other files.
+
+    Parameters
+    ----------
+    src, dst : str or Path
+        The source (read only) and the destination folder.
+    reuse : str, optional
+        A file name that marks a destination this command wrote before (e.g.
+        ``"dataset_description.json"``): such a folder may be written again. Without it,
+        the destination must be new or empty.
+
+    Returns
+    -------
+    pathlib.Path
+        ``dst``.
+
+    Raises
+    ------
+    DestinationError
+        When ``dst`` is or lies inside ``src``, holds ``src``, or holds other files.
+
+    Examples
+    --------
+    >>> check_destination("/data/study", "/data/study/out")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mrishare.errors.DestinationError: The destination /data/study/out is inside the source ...
+    """
+    dst = Path(dst)
+    refuse_inside_source(src, dst)
+    if inside(src, dst):
+        raise DestinationError(f"The source {src} is inside the destination {dst}: the dataset "
+                               "would hold the originals. Choose another destination.")
+    if dst.exists() and (not dst.is_dir() or any(dst.iterdir())):
+        if reuse is None or not (dst / reuse).exists():
+            raise DestinationError(
+                f"The destination {dst} exists and is not an empty folder. Choose a new "
+                "folder (mrishare does not mix its output with other files)."
+            )
+    return dst

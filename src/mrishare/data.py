@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mrishare.errors import ChecksumError, SampleNotFoundError
+
 if TYPE_CHECKING:  # pandas is imported only where a table is made: finding a sample is cheap
     import pandas as pd
 
@@ -44,12 +46,6 @@ __all__ = [
 ]
 
 
-class SampleNotFoundError(LookupError):
-    """A sample name that mrishare does not know, or whose files are missing."""
-
-
-class ChecksumError(ValueError):
-    """A sample file whose bytes are not the ones mrishare shipped."""
 
 
 @dataclass(frozen=True)

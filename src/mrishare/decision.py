@@ -36,6 +36,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mrishare.errors import AnswerError
+
 if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.axes
     import matplotlib.figure
@@ -58,9 +60,6 @@ __all__ = [
     "widget",
 ]
 
-
-class AnswerError(ValueError):
-    """Answers that do not fit the tree: an unknown question, a missing or unknown answer."""
 
 
 @dataclass(frozen=True)

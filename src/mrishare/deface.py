@@ -27,7 +27,8 @@ LPS and reverses axis order, only ever sees arrays and geometry handed to it her
 
 Examples
 --------
->>> from mrishare import deface, simulate
+>>> from mrishare import deface
+>>> from mrishare.lessons import simulate
 >>> scan = simulate.simulate_scan(seed=1, zooms=(3.0, 3.0, 3.0), truth=False)
 >>> result = deface.deface(scan.image)
 >>> result.image.shape == scan.image.shape
@@ -47,6 +48,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mrishare import nifti
+from mrishare.errors import DefaceError
 
 __all__ = [
     "DefaceError",
@@ -55,7 +57,8 @@ __all__ = [
     "apply_mask",
     "carry",
     "deface",
-    "deface_file",
+    "DefacedImage",
+    "deface_images",
     "face_present",
     "load_image",
     "quickshear_mask",
@@ -91,9 +94,6 @@ _LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
 _TURNS = (np.eye(3), np.diag([1.0, -1.0, -1.0]), np.diag([-1.0, 1.0, -1.0]),
           np.diag([-1.0, -1.0, 1.0]))
 
-
-class DefaceError(ValueError):
-    """An image that cannot be defaced: not 3D, no head in view, registration failed."""
 
 
 # ----------------------------------------------------------------------------- loading
@@ -262,7 +262,8 @@ def _centre(data: NDArray[np.float32], affine: NDArray[np.float64]) -> NDArray[n
 
 def _sitk_seed(seed: int) -> int:
     """SimpleITK's sampling seed for ours: its seed 0 means "from the clock" (a different
-    sample, and a slightly different result, on every run), so 0 becomes 1 and so on."""
+    sample, and a slightly different result, on every run), so 0 becomes 1 and so on.
+    """
     return int(seed) + 1
 
 
@@ -699,7 +700,8 @@ def quickshear_mask(
 
 class _Stored:
     """Stored voxel values with their scaling: looks like nibabel's array proxy, so the
-    image is saved from the stored values and its slope and intercept, unchanged."""
+    image is saved from the stored values and its slope and intercept, unchanged.
+    """
 
     is_proxy = True
 
@@ -923,33 +925,67 @@ def deface_other(
     )
 
 
-def deface_file(
-    source: str | os.PathLike,
-    target: str | os.PathLike,
-    method: str = "template",
-    *,
-    mask_out: str | os.PathLike | None = None,
-    apply_to: list[tuple[str | os.PathLike, str | os.PathLike]] | None = None,
-) -> list[DefaceResult]:
-    """Deface a file (and other contrasts of the same session) and write the results.
+@dataclass
+class DefacedImage:
+    """One defaced image of a session with its quality check.
 
-    Everything is computed first; files are written only when every input worked, each
-    atomically (a temporary name, then renamed).
+    Parameters
+    ----------
+    result : DefaceResult
+        What :func:`deface` or :func:`deface_other` returned.
+    qc : mrishare.qc.QCReport
+        Its measures and verdict (:func:`mrishare.qc.check`).
+    """
+
+    result: DefaceResult
+    qc: Any
+
+
+def deface_images(
+    reference: str | os.PathLike | nib.Nifti1Image,
+    others: list[str | os.PathLike | nib.Nifti1Image] | None = None,
+    method: str = "template",
+) -> list[DefacedImage]:
+    """Deface a session: the reference scan (the T1w) by ``method``, the others through it.
+
+    The one place where "deface the T1w, carry its face region to the session's other
+    contrasts, check each" happens: ``mrishare deface`` and ``mrishare prepare`` both call
+    it. Nothing is written; save each ``result.image`` with
+    :func:`mrishare.nifti.save_nifti` once every image worked.
+
+    Parameters
+    ----------
+    reference : path or nibabel image
+        The scan the template is registered to (a T1w where the session has one).
+    others : list of path or nibabel image, optional
+        Other contrasts of the same session (T2w, FLAIR...), defaced by registering each
+        to the reference.
+    method : {"template", "quickshear"}, default "template"
+        How the reference's face is found.
 
     Returns
     -------
-    list of DefaceResult
-        The main image first, then each ``apply_to`` image.
+    list of DefacedImage
+        The reference first, then each of ``others`` in order.
+
+    Raises
+    ------
+    DefaceError
+        When any image cannot be defaced (nothing is returned then).
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> done = deface_images(data.sample_path("participant_T1w"),
+    ...                      [data.sample_path("participant_T2w")])
+    >>> [d.qc.passed for d in done]
+    [True, True]
     """
-    results = [deface(source, method)]
-    for other, _ in apply_to or []:
-        results.append(deface_other(other, results[0]))
-    targets = [target, *[out for _, out in apply_to or []]]
-    for result, out in zip(results, targets, strict=True):
-        nifti.save_nifti(result.image, out)
-    if mask_out is not None:
-        nifti.save_nifti(results[0].mask_image(), mask_out)
-    return results
+    from mrishare import qc
+
+    results = [deface(reference, method)]
+    results += [deface_other(other, results[0]) for other in others or []]
+    return [DefacedImage(result, qc.check(result)) for result in results]
 
 
 def face_present(

@@ -71,6 +71,7 @@ from pydicom.valuerep import VR
 
 from mrishare import __version__
 from mrishare._paths import DestinationError, atomic_write, refuse_inside_source
+from mrishare.errors import BadInputError
 from mrishare.keys import Key
 
 __all__ = [
@@ -211,9 +212,6 @@ OPTION_CODES = {
 KNOWN_VRS = frozenset(v.value for v in VR)
 STAGING = ".mrishare-staging"  # inside DST while a batch runs; removed at the end
 
-
-class BadInputError(ValueError):
-    """A file that cannot be de-identified: empty, truncated, not DICOM, unreadable."""
 
 
 # --------------------------------------------------------------------------- the table

@@ -33,6 +33,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mrishare.errors import KeyFileError
+
 __all__ = ["Key", "KeyFileError", "load_or_random_key"]
 
 # Letters and digits that are hard to confuse when read aloud or written down.
@@ -41,9 +43,6 @@ _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _MIN_SHIFT_DAYS = 36_890
 _SHIFT_SPREAD_DAYS = 3_653  # plus up to ten more years, per participant
 
-
-class KeyFileError(ValueError):
-    """A key file that cannot be read as 64 hexadecimal characters."""
 
 
 @dataclass(frozen=True)

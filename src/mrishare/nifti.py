@@ -48,6 +48,7 @@ import numpy as np
 from nibabel import nifti1, nifti2
 
 from mrishare._paths import atomic_write
+from mrishare.errors import BadInputError, NiftiReadError
 
 __all__ = [
     "FREE_TEXT_FIELDS",
@@ -86,11 +87,8 @@ _HEADER_SIZES = {348: nifti1.Nifti1Header, 540: nifti2.Nifti2Header}
 _IMAGE_CLASSES = {nifti1.Nifti1Header: nib.Nifti1Image, nifti2.Nifti2Header: nib.Nifti2Image}
 
 
-class NiftiReadError(ValueError):
-    """A file that cannot be read as a single-file NIfTI (``.nii`` or ``.nii.gz``)."""
 
-
-class DicomExtensionError(ValueError):
+class DicomExtensionError(BadInputError):
     """A NIfTI file with a DICOM header (names, IDs, dates) inside an extension."""
 
 

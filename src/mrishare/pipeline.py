@@ -55,6 +55,7 @@ from typing import Any
 
 from mrishare import __version__
 from mrishare._paths import inside
+from mrishare.errors import PrepareError
 from mrishare.keys import Key
 
 __all__ = [
@@ -76,9 +77,6 @@ REPORT_SUFFIX = "_report"
 #: Anatomical suffixes defaced with the session's T1w transform (the T1w first).
 ANATOMICAL = ("T1w", "T2w", "PDw", "T2starw", "FLAIR", "PD", "inplaneT1", "inplaneT2")
 
-
-class PrepareError(ValueError):
-    """Arguments that cannot work (a destination inside the source, an unknown label)."""
 
 
 # ----------------------------------------------------------------------------- results

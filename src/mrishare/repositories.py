@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from mrishare.decision import OUTCOMES, Decision
+from mrishare.errors import RuleFileError
 
 __all__ = [
     "ACCESS_MODELS",
@@ -71,7 +72,7 @@ EEA_VALUES = ("yes", "no", "choice")
 VERIFIED_VALUES = ("yes", "partly", "no")
 
 
-class RepositoryTableError(ValueError):
+class RepositoryTableError(RuleFileError):
     """A repository table that does not have the expected columns or values."""
 
 

@@ -57,13 +57,12 @@ def main(args: argparse.Namespace) -> int:
             print(f"mrishare deface: {source}: no such file; nothing written.", file=sys.stderr)
             return EXIT_FAILED_INPUTS
     try:
-        results = [deface.deface(args.input, args.method)]
-        for other, _ in args.apply_to:
-            results.append(deface.deface_other(other, results[0]))
+        done = deface.deface_images(args.input, [other for other, _ in args.apply_to],
+                                    args.method)
     except deface.DefaceError as error:
         print(f"mrishare deface: {error} Nothing was written.", file=sys.stderr)
         return EXIT_FAILED_INPUTS
-    reports = [qc.check(result) for result in results]
+    results, reports = [d.result for d in done], [d.qc for d in done]
     for result, target in zip(results, targets, strict=True):
         nifti.save_nifti(result.image, target)
     if args.mask_out:

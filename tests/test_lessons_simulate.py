@@ -1,11 +1,12 @@
-"""Tests of mrishare.simulate's ground truth (needs the template's brain mask)."""
+"""Tests of mrishare.lessons.simulate's ground truth (needs the template's brain mask)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mrishare import data, simulate
+from mrishare import data
+from mrishare.lessons import simulate
 
 
 def test_brain_mask_sample_is_plausible():

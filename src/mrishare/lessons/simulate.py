@@ -13,7 +13,7 @@ invented identifiers planted where real scanner exports carry them.
 
 Examples
 --------
->>> from mrishare import simulate
+>>> from mrishare.lessons import simulate
 >>> scan = simulate.simulate_scan(seed=3, zooms=(4.0, 4.0, 4.0))
 >>> scan.image.shape == scan.face.shape == scan.brain.shape
 True
