@@ -196,11 +196,11 @@ def faced():
 @pytest.mark.parametrize("method", ["template", "quickshear"])
 def test_face_present_before_defacing_and_not_after(faced, method):
     before = deface.face_present(faced)
-    assert before["present"] and before["share"] > 0.1, before
-    assert "still there" in before["detail"]
+    assert before.present and before.share > 0.1, before
+    assert "still there" in before.detail
     after = deface.face_present(deface.deface(faced, method).image)
-    assert not after["present"] and after["share"] < deface.FACE_PRESENT_SHARE, after
-    assert "no face" in after["detail"]
+    assert not after.present and after.share < deface.FACE_PRESENT_SHARE, after
+    assert "no face" in after.detail
 
 
 def test_face_present_when_only_half_the_face_was_removed(faced):
@@ -209,7 +209,7 @@ def test_face_present_when_only_half_the_face_was_removed(faced):
     k = np.argwhere(removed)[:, 2]
     removed[:, :, : int(np.median(k))] = False  # keep the lower half of the face
     half = deface.apply_mask(faced, removed)
-    assert deface.face_present(half)["present"]
+    assert deface.face_present(half).present
 
 
 def test_face_present_refuses_what_is_not_a_head():

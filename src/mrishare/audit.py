@@ -912,8 +912,8 @@ def _face_check(image: Any, rel: str, collector: _Collector, cache: dict[str, An
         collector.add("image", "face check failed", f"{type(error).__name__}: {error}",
                       "warning")
         return
-    if result is not None and result.get("present"):
-        collector.add("image", "face present", result.get("detail", "the face is still there"))
+    if result is not None and result.present:
+        collector.add("image", "face present", result.detail)
 
 
 def _face_checker(not_checked: list[str]) -> Any:

@@ -58,6 +58,7 @@ __all__ = [
     "carry",
     "deface",
     "DefacedImage",
+    "FaceCheck",
     "deface_images",
     "face_present",
     "load_image",
@@ -988,9 +989,34 @@ def deface_images(
     return [DefacedImage(result, qc.check(result)) for result in results]
 
 
+@dataclass(frozen=True)
+class FaceCheck:
+    """Whether a face is still there, as :func:`face_present` measured it.
+
+    Parameters
+    ----------
+    present : bool
+        More than :data:`FACE_PRESENT_SHARE` of the face region holds tissue.
+    share : float
+        The share of the template's face region, carried into the scan, that holds tissue.
+    tissue_ml : float
+        That tissue's volume in millilitres.
+    fit : float
+        How well the registered template head overlaps the scan's head (Dice).
+    detail : str
+        A sentence for people.
+    """
+
+    present: bool
+    share: float
+    tissue_ml: float
+    fit: float
+    detail: str
+
+
 def face_present(
     image: str | os.PathLike | nib.Nifti1Image, *, seed: int = 0
-) -> dict[str, Any]:
+) -> FaceCheck:
     """Look for a face: is the template's face region, carried into the scan, empty?
 
     The template head is registered to the scan as for defacing
@@ -1008,10 +1034,7 @@ def face_present(
 
     Returns
     -------
-    dict
-        ``present`` (bool: more than :data:`FACE_PRESENT_SHARE` of the face region holds
-        tissue), ``share`` (that share), ``tissue_ml``, ``fit`` (the registration's head
-        overlap) and ``detail`` (a sentence for people).
+    FaceCheck
 
     Raises
     ------
@@ -1021,9 +1044,9 @@ def face_present(
     Examples
     --------
     >>> from mrishare import data
-    >>> face_present(data.sample_path("participant_T1w"))["present"]
+    >>> face_present(data.sample_path("participant_T1w")).present
     True
-    >>> face_present(deface(data.sample_path("participant_T1w")).image)["present"]
+    >>> face_present(deface(data.sample_path("participant_T1w")).image).present
     False
     """
     image = load_image(image)
@@ -1044,5 +1067,4 @@ def face_present(
         if present else
         f"the template's face region is empty ({share:.1%} holds tissue): no face found"
     )
-    return {"present": present, "share": share, "tissue_ml": tissue_ml,
-            "fit": float(registration.fit), "detail": detail}
+    return FaceCheck(present, share, tissue_ml, float(registration.fit), detail)

@@ -38,7 +38,7 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 
 from mrishare.errors import BadInputError
 
-__all__ = ["GZIP_MAGIC", "NO_FILE_META", "is_dicom", "read_dicom"]
+__all__ = ["GZIP_MAGIC", "NO_FILE_META", "is_dicom", "load_nifti", "read_dicom", "save_nifti"]
 
 GZIP_MAGIC = b"\x1f\x8b"
 """The first two bytes of every gzip file (``.nii.gz``)."""
@@ -172,3 +172,59 @@ def is_dicom(path: str | os.PathLike) -> bool:
     except BadInputError:
         return False
     return True
+
+
+# ----------------------------------------------------------------------------- NIfTI
+
+
+def load_nifti(img: Any) -> Any:
+    """Return a NIfTI image: load a path (checked), or pass a loaded image through.
+
+    See :func:`mrishare.nifti.load_nifti` for the checks and the messages.
+
+    Parameters
+    ----------
+    img : str, path-like or nibabel image
+
+    Returns
+    -------
+    nibabel.Nifti1Image or nibabel.Nifti2Image
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> load_nifti(data.sample_path("participant_T1w")).ndim
+    3
+    """
+    from mrishare import nifti
+
+    return nifti.load_nifti(img)
+
+
+def save_nifti(img: Any, path: str | os.PathLike, level: int = 1) -> Path:
+    """Write a NIfTI image atomically, gzip header without name or time (``.nii.gz``).
+
+    See :func:`mrishare.nifti.save_nifti`.
+
+    Parameters
+    ----------
+    img : nibabel image
+    path : str or path-like
+    level : int, default 1
+        The gzip compression level.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from mrishare import data
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "t1.nii.gz"
+    >>> save_nifti(load_nifti(data.sample_path("participant_T1w")), out).is_file()
+    True
+    """
+    from mrishare import nifti
+
+    return nifti.save_nifti(img, Path(path), level)
