@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+from dicom_helpers import without_file_meta
 from helpers import tree_digest
 
 from mrishare import data
@@ -26,7 +29,6 @@ PLANTED = [
     "Radiology", "Vries", "Bakker", "Visser", "VUMC-MR3", "555-01", "Migraine", "Claustrophobic",
     "1.2.999.4711", "ACC2024",
 ]
-
 
 
 def header_text(path: Path) -> str:
@@ -73,7 +75,7 @@ def test_paths_are_pseudonyms_only(run_once):
              if p.is_file()]
     assert len(paths) == 446
     pattern = r"sub-[a-z0-9]{8}/ses-[12]/00[35]-MR/\d{5}\.dcm"
-    assert all(__import__("re").fullmatch(pattern, p) for p in paths)
+    assert all(re.fullmatch(pattern, p) for p in paths)
     assert len({p.split("/")[0] for p in paths}) == 2
 
 
@@ -106,7 +108,7 @@ def test_referential_integrity_and_pixels(run_once, study):
         session = path.parent.parent
         studies.setdefault(session, set()).add(out.StudyInstanceUID)
         assert out.PatientID == key.label(src.PatientID) == path.parts[-4][4:]
-        shifted = key.shift_date(__import__("datetime").date(
+        shifted = key.shift_date(datetime.date(
             int(src.StudyDate[:4]), int(src.StudyDate[4:6]), int(src.StudyDate[6:])),
             src.PatientID)
         assert out.StudyDate == shifted.strftime("%Y%m%d")
@@ -164,6 +166,22 @@ def test_bad_inputs_named_on_stderr_and_exit_3(study, tmp_path, caplog):
     assert len(list((tmp_path / "out").rglob("*.dcm"))) == 49
     assert tree_digest(src) == before
     assert "README.txt" in (tmp_path / "out_report.json").read_text()
+
+
+def test_files_without_file_meta_header_are_accepted(study, tmp_path):
+    series = "DEBOER_PIETER_19791130/20240318_VUMC0052288/005_t2_tse_tra_Deboer"
+    src = tmp_path / "src"
+    shutil.copytree(study / series, src)
+    originals = sorted(src.glob("IM*.dcm"))
+    for path in originals[:3]:  # as an old export writes them: a bare data set
+        path.write_bytes(without_file_meta(pydicom.dcmread(path)))
+        assert path.read_bytes()[128:132] != b"DICM"
+    assert run(["deidentify-dicom", str(src), str(tmp_path / "out")]) == 0
+    written = sorted((tmp_path / "out").rglob("*.dcm"))
+    assert len(written) == len(originals)
+    for path in written:
+        ds = pydicom.dcmread(path)  # without force: every output is a Part 10 file
+        assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
 
 
 @pytest.mark.parametrize(

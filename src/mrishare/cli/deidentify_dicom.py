@@ -68,10 +68,10 @@ def main(args: argparse.Namespace) -> int:
     report = dicom.deidentify_folder(args.src, args.dst, key, options, jobs=args.jobs,
                                      progress=sys.stderr.isatty())
     for row in report.left_out:
-        log.info("left out %s: %s", row["source"], row["reason"])
+        log.info("left out %s: %s", row.source, row.reason)
     for row in report.failed:
-        log.error("could not process %s: %s", row["source"], row["reason"])
-    json_path, text_path = report.save(report_path)
-    files = sum(s["files"] for s in report.series)
+        log.error("could not process %s: %s", row.source, row.reason)
+    _, text_path = report.save(report_path)
+    files = sum(s.files for s in report.series)
     log.info("wrote %d files in %d series; report: %s", files, len(report.series), text_path)
     return report.exit_status

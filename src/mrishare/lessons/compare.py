@@ -122,7 +122,7 @@ def run_tool(name: str, files: Sequence[str | os.PathLike], out: str | os.PathLi
 
 def _run_in_child(name: str, files: Sequence[Path], out: Path) -> list[Path]:
     """Run a tool again in a new process, as a second batch on another day would."""
-    code = ("import json, sys; from mrishare.compare import run_tool; "
+    code = ("import json, sys; from mrishare.lessons.compare import run_tool; "
             "paths, _ = run_tool(sys.argv[1], sys.argv[3:], sys.argv[2]); "
             "print(json.dumps([str(p) for p in paths]))")
     done = subprocess.run([sys.executable, "-c", code, name, str(out), *map(str, files)],
@@ -148,8 +148,9 @@ def _names(ds: Dataset, keywords: Iterable[str]) -> list[str]:
     found = []
     for elem in ds.iterall():
         if elem.keyword in keywords and elem.value:
-            name = pydicom.valuerep.PersonName(elem.value)
-            found += [part for part in (name.family_name, name.given_name) if len(part) >= 3]
+            # family^given^middle^prefix^suffix, in the first (alphabetic) component group
+            parts = str(elem.value).split("=")[0].split("^")[:2]
+            found += [part for part in parts if len(part) >= 3]
     return found
 
 
@@ -169,7 +170,7 @@ def _nested(ds: Dataset) -> list[str]:
 
 
 def _uid_root(ds: Dataset) -> list[str]:
-    """The part the instance's UIDs share with the study's: the site's root."""
+    """Return the part the instance's UIDs share with the study's: the site's root."""
     a, b = str(ds.get("SOPInstanceUID", "")), str(ds.get("StudyInstanceUID", ""))
     common = os.path.commonprefix([a.split("."), b.split(".")])
     return [".".join(common)] if len(common) >= 3 else []

@@ -1,12 +1,13 @@
-"""Tests for mrishare.compare: what each de-identification tool leaves."""
+"""Tests for mrishare.lessons.compare: what each de-identification tool leaves."""
 
 from __future__ import annotations
 
 import pytest
+from dicom_helpers import make_dataset, write
 
-from mrishare import compare, dicom
+from mrishare import dicom
 from mrishare.keys import Key
-from tests.test_dicom import make_dataset, write
+from mrishare.lessons import compare
 
 
 @pytest.fixture

@@ -1,0 +1,372 @@
+"""Apply the plan to one dataset: dummies, empty values, keyed UIDs, shifted dates, cleaned text.
+
+Every element of the dataset and, recursively, of its sequences gets the action
+:func:`~mrishare.dicom.profile.plan` gives its tag:
+
+====  ===========================================================================
+D     replace with a dummy value (for the patient's name and ID: the participant label)
+Z     replace with an empty value
+X     remove
+K     keep (a sequence's items are still walked)
+C     clean: dates shifted by the participant's keyed shift, identifying words removed
+U     replace a UID with a keyed one, the same everywhere it appears
+U*    keep a reference sequence, replace the UIDs inside it
+====  ===========================================================================
+
+Private (vendor) elements are removed, except those of ``rules/safe_private_tags.tsv`` when
+that option is on; the file meta header loses the sending station's name and address; the
+pixel data are never touched. The result says what was done (Patient Identity Removed and
+the De-identification Method, with the codes of CID 7050).
+
+Examples
+--------
+>>> from mrishare import data
+>>> from mrishare.keys import Key
+>>> ds = deidentify(data.sample_path("pydicom_MR_small"), Key(bytes(32)))
+>>> ds.PatientIdentityRemoved, "InstitutionName" in ds
+('YES', False)
+"""
+
+from __future__ import annotations
+
+import copy as copy_module
+import datetime as dt
+import functools
+import os
+import re
+import struct
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.sequence import Sequence
+from pydicom.sr.codedict import codes
+from pydicom.tag import BaseTag
+from pydicom.valuerep import VR
+
+from mrishare import __version__
+from mrishare.dicom.options import Options, profile_rules, safe_private_tags
+from mrishare.dicom.people import participant_id
+from mrishare.dicom.profile import Profile, dictionary_vr, load_profile, plan
+from mrishare.errors import BadInputError
+from mrishare.keys import Key
+from mrishare.readers import read_dicom
+
+__all__ = ["clean_text", "deidentify", "word_patterns"]
+
+_KNOWN_VRS = frozenset(v.value for v in VR)
+
+
+@dataclass
+class _Context:
+    """What one file's de-identification needs to know."""
+
+    key: Key
+    options: Options
+    plan: Mapping[int, str]
+    profile: Profile
+    participant: str
+    label: str
+    root: Dataset
+    identifiers: list[re.Pattern[str]] = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _keyed_uid(key: Key, uid: str) -> str:
+    return key.uid(uid)
+
+
+def _vr(ds: Dataset, tag: BaseTag) -> str:
+    vr = ds.get_item(tag).VR
+    if not vr:
+        return dictionary_vr(tag)
+    if vr not in _KNOWN_VRS:
+        raise BadInputError(f"unreadable element {tag}: unknown value representation {vr!r}")
+    return vr
+
+
+def _set(ds: Dataset, tag: BaseTag, vr: str, value: Any) -> None:
+    ds[tag] = DataElement(tag, vr, value)
+
+
+def _remove(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
+    del ds[tag]
+
+
+def _keep(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
+    if _vr(ds, tag) == "SQ":
+        for item in ds[tag].value:
+            _walk(item, ctx)
+
+
+def _empty(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
+    vr = _vr(ds, tag)
+    _set(ds, tag, vr, [] if vr == "SQ" else None)
+
+
+def _dummy(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
+    vr = _vr(ds, tag)
+    rules = profile_rules()
+    if ds[tag].keyword in rules.pseudonym_dummies:
+        # the label at the top level; inside sequences these name other people: emptied
+        _set(ds, tag, vr, ctx.label if ds is ctx.root else None)
+    elif vr == "UI":
+        _replace_uid(ds, tag, ctx)
+    else:
+        value = rules.dummy_by_vr.get(vr)
+        _set(ds, tag, vr, list(value) if isinstance(value, list) else value)
+
+
+def _replace_uid(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
+    value = ds[tag].value
+    if not value:
+        return
+    if isinstance(value, MultiValue | list):
+        new: Any = [_keyed_uid(ctx.key, str(v)) for v in value]
+    else:
+        new = _keyed_uid(ctx.key, str(value))
+    _set(ds, tag, "UI", new)
+
+
+def _clean(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
+    vr = _vr(ds, tag)
+    value = ds[tag].value
+    values = list(value) if isinstance(value, MultiValue) else [value]
+    if vr in ("DA", "DT"):
+        shift = ctx.key.date_shift(ctx.participant)
+        cleaned = [_shift(str(v), vr, shift) for v in values if v]
+    elif vr == "SQ":
+        return _keep(ds, tag, ctx)
+    else:
+        cleaned = [clean_text(str(v), ctx.identifiers) for v in values if v]
+    _set(ds, tag, vr, cleaned[0] if len(cleaned) == 1 else (cleaned or None))
+
+
+_APPLY: dict[str, Callable[[Dataset, BaseTag, _Context], None]] = {
+    "X": _remove, "Z": _empty, "D": _dummy, "U": _replace_uid, "U*": _keep, "K": _keep,
+    "C": _clean,
+}
+
+
+def _shift(value: str, vr: str, days: int) -> str:
+    """Shift a DA or DT value by whole days; a value that is not a date is emptied."""
+    try:
+        date = dt.datetime.strptime(value[:8], "%Y%m%d").date()
+    except ValueError:
+        return ""
+    return (date + dt.timedelta(days=days)).strftime("%Y%m%d") + (value[8:] if vr == "DT" else "")
+
+
+def word_patterns(words: Iterable[str]) -> list[re.Pattern[str]]:
+    """Return patterns that find each word (of three letters or more) as a whole word.
+
+    Parameters
+    ----------
+    words : iterable of str
+        Names, IDs, places (case does not matter).
+
+    Returns
+    -------
+    list of re.Pattern
+        Longest words first, so that a name is removed before a part of it.
+
+    Examples
+    --------
+    >>> [p.pattern for p in word_patterns(["Tom", "of", "Jansen"])]
+    ['(?<![A-Za-z0-9])Jansen(?![A-Za-z0-9])', '(?<![A-Za-z0-9])Tom(?![A-Za-z0-9])']
+    """
+    words = sorted({w for w in words if len(w) >= 3}, key=len, reverse=True)
+    return [re.compile(rf"(?<![A-Za-z0-9]){re.escape(w)}(?![A-Za-z0-9])", re.I) for w in words]
+
+
+def clean_text(text: str, identifiers: Iterable[re.Pattern[str]]) -> str:
+    """Remove identifying words from a description (action C on text).
+
+    Removes every identifier pattern and every run of six or more digits (dates, IDs),
+    then tidies spaces and separators left at the ends.
+
+    Parameters
+    ----------
+    text : str
+    identifiers : iterable of re.Pattern
+        See :func:`word_patterns`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> clean_text("VUMC0047131_t1_mprage", word_patterns(["VUMC0047131"]))
+    't1_mprage'
+    >>> clean_text("T1 MPRAGE sag Jansen on 20240311", word_patterns(["jansen"]))
+    'T1 MPRAGE sag on'
+    """
+    for pattern in identifiers:
+        text = pattern.sub(" ", text)
+    text = re.sub(r"\d{6,}", " ", text)
+    text = re.sub(r"\s+", " ", text)
+    return text.strip(" _-^,.;:/")
+
+
+def _identifying_words(ds: Dataset, ctx: _Context) -> list[str]:
+    """Words that the profile removes from this file: names, IDs, places, dates."""
+    words = []
+    for elem in ds.iterall():
+        tag = elem.tag
+        action = ctx.plan.get(tag) or ctx.profile.action(tag)
+        if not (tag.is_private or action in ("X", "Z", "D")) or elem.VR == "SQ":
+            continue
+        values = elem.value if isinstance(elem.value, MultiValue) else [elem.value]
+        for value in values:
+            if isinstance(value, bytes) or value is None:
+                continue
+            text = str(value)
+            words.append(text.strip())
+            words += [w for w in re.split(r"[\s^,;:/\\]+", text) if len(w) >= 4 or
+                      (elem.VR == "PN" and len(w) >= 3)]
+            if elem.VR == "PN":  # "de Boer" is also written "deBoer" or "DEBOER"
+                words += [part.replace(" ", "") for part in text.split("^") if " " in part]
+    return words
+
+
+def _walk(ds: Dataset, ctx: _Context) -> None:
+    """Apply the plan to every element of ``ds`` and, recursively, of its sequences."""
+    private = []
+    masked = ctx.profile.masked_groups
+    for tag in list(ds.keys()):
+        if tag.is_private:
+            private.append(tag)
+            continue
+        action = ctx.plan.get(tag)
+        if action is None and tag.group & 0xFF00 in masked:
+            found = ctx.profile.action(tag)
+            action = profile_rules().resolve[found] if found else None
+        if action is None:
+            if _vr(ds, tag) != "SQ":
+                continue  # not in the table: kept as it is
+            action = "K"  # kept, and its items walked
+        try:
+            _APPLY[action](ds, tag, ctx)
+        except BadInputError:
+            raise
+        except (NotImplementedError, ValueError, EOFError, struct.error) as error:
+            raise BadInputError(f"unreadable element {tag}: {error}") from error
+    if private:
+        _private(ds, private, ctx)
+
+
+def _private(ds: Dataset, tags: list[BaseTag], ctx: _Context) -> None:
+    """Remove private elements, except the safe allow-list when that option is on."""
+    keep: set[BaseTag] = set()
+    if ctx.options.keep_private_safe:
+        safe = safe_private_tags()
+        creators = {(t.group, t.element): str(ds[t].value).strip()
+                    for t in tags if 0x10 <= t.element <= 0xFF}
+        for t in tags:
+            creator = creators.get((t.group, t.element >> 8))
+            if creator and (creator, t.group, t.element & 0xFF) in safe:
+                keep |= {t, BaseTag((t.group << 16) | (t.element >> 8))}
+    for t in tags:
+        if t not in keep:
+            del ds[t]
+
+
+@functools.cache
+def _method(options: Options, edition: str) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Return the De-identification Method text and codes for these options (built once)."""
+    rules = profile_rules()
+    names = [rules.profile_code, *(rules.options[name].code for name in options.chosen())]
+    chosen = [getattr(codes.DCM, name) for name in names]
+    text = [f"mrishare {__version__}"[:64], f"PS3.15 E.1-1 {edition} Basic Profile",
+            *[code.meaning[:64] for code in chosen[1:]]]
+    return text, [(c.value, c.scheme_designator, c.meaning) for c in chosen]
+
+
+def _mark(ds: Dataset, options: Options, profile: Profile) -> None:
+    """Say what was done: PatientIdentityRemoved and the de-identification method."""
+    text, chosen = _method(options, profile.edition)
+    items = []
+    for value, scheme, meaning in chosen:
+        item = Dataset()
+        item.add_new(0x00080100, "SH", value)  # Code Value
+        item.add_new(0x00080102, "SH", scheme)  # Coding Scheme Designator
+        item.add_new(0x00080104, "LO", meaning)  # Code Meaning
+        items.append(item)
+    ds.add_new(0x00120062, "CS", "YES")  # Patient Identity Removed
+    ds.add_new(0x00120063, "LO", list(text))  # De-identification Method
+    ds.add_new(0x00120064, "SQ", Sequence(items))  # ... Code Sequence
+    # Longitudinal Temporal Information Modified
+    ds.add_new(0x00280303, "CS", "MODIFIED" if options.keep_longitudinal_dates else "REMOVED")
+
+
+def _clean_file_meta(ds: Dataset) -> None:
+    """Remove who sent the file; keep the file meta header consistent with the data set."""
+    meta = getattr(ds, "file_meta", None)
+    if meta is None:
+        return
+    actions = profile_rules().file_meta
+    for tag in list(meta.keys()):
+        if actions.get(tag) == "X":
+            del meta[tag]  # the group length is kept: pydicom writes the new one
+    if "SOPInstanceUID" in ds:
+        meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    if "SOPClassUID" in ds and "MediaStorageSOPClassUID" not in meta:
+        meta.MediaStorageSOPClassUID = ds.SOPClassUID
+
+
+def deidentify(
+    dataset: str | os.PathLike | Dataset,
+    key: Key,
+    options: Options | None = None,
+    *,
+    copy: bool = True,
+) -> Dataset:
+    """De-identify one DICOM dataset by the profile, its options and the key.
+
+    Parameters
+    ----------
+    dataset : path or pydicom.Dataset
+        A file name (read with :func:`mrishare.readers.read_dicom`, so a file without file
+        meta header is accepted), or a dataset read with pydicom.
+    key : mrishare.keys.Key
+        Gives the participant label, the UIDs and the date shift.
+    options : Options, optional
+        Profile options; default the basic profile alone.
+    copy : bool, default True
+        Work on a copy of a dataset passed in (a file read here is changed in place).
+
+    Returns
+    -------
+    pydicom.Dataset
+        The de-identified dataset, file meta included; pixel data untouched.
+
+    Raises
+    ------
+    BadInputError
+        When the file cannot be read, or an element that must be changed cannot be decoded.
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> ds = deidentify(data.sample_path("pydicom_MR_small"), Key(bytes(32)))
+    >>> ds.SOPInstanceUID == ds.file_meta.MediaStorageSOPInstanceUID
+    True
+    """
+    options = options or Options()
+    if isinstance(dataset, Dataset):
+        ds = copy_module.deepcopy(dataset) if copy else dataset
+    else:
+        ds = read_dicom(dataset)
+    profile = load_profile(options.edition)
+    person = participant_id(ds)
+    ctx = _Context(key, options, plan(options), profile, person, key.label(person), ds)
+    if options.clean_descriptors:
+        ctx.identifiers = word_patterns(_identifying_words(ds, ctx))
+    _walk(ds, ctx)
+    _mark(ds, options, profile)
+    _clean_file_meta(ds)
+    return ds
