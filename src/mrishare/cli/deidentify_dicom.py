@@ -4,7 +4,8 @@ Every attribute is handled as the standard's Table E.1-1 says (the edition is na
 files and the report); private attributes are removed; UIDs, the participant label and date
 shifts come from the key file, so the same key gives the same output every time. Output
 paths are made of pseudonyms: sub-<label>/ses-<n>/<series>-<modality>/<instance>.dcm.
-Screenshots and other images that may show burned-in text are left out.
+Screenshots and other images that may show burned-in text are left out. Files without a
+file meta header (as old exports write them) are accepted and written as DICOM Part 10 files.
 
 A report (JSON and text) is written next to DST, not inside it: it names source files,
 whose paths can carry names. SRC is never written.

@@ -40,6 +40,7 @@ __all__ = [
     "Options",
     "ProfileRules",
     "SafePrivateTag",
+    "option_names",
     "profile_rules",
     "read_table",
     "safe_private_tags",
@@ -92,7 +93,7 @@ class Options:
 
     def chosen(self) -> list[str]:
         """Return the names of the options switched on, in the order of the fields."""
-        return [f.name for f in fields(self) if f.type in (bool, "bool") and getattr(self, f.name)]
+        return [name for name in option_names() if getattr(self, name)]
 
 
 def option_names() -> list[str]:
