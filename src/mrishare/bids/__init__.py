@@ -3,9 +3,10 @@
 :func:`to_bids` reads a DICOM tree (never writing to it), sorts the files into series
 (:mod:`~mrishare.bids.series`), **maps** each series from its descriptors and acquisition
 parameters with the series mapping, a rule file in the style of a dcm2bids configuration
-(:mod:`~mrishare.bids.mapping`, ``rules/series_mapping.yaml``; unknown series are skipped
-and reported, never guessed), converts each with **dcm2niix** (:mod:`~mrishare.bids.convert`)
-into a temporary folder, and then writes:
+(:mod:`~mrishare.bids.mapping`, read and checked by :mod:`~mrishare.bids.mapping_file`
+from ``rules/series_mapping.yaml``; unknown series are skipped and reported, never
+guessed), converts each with **dcm2niix** (:mod:`~mrishare.bids.convert`) into a temporary
+folder, and then writes:
 
 * ``sub-<label>[/ses-<n>]/<datatype>/sub-<label>[_ses-<n>][_<entities>][_run-<n>]_<suffix>.nii.gz``:
   NIfTI files scrubbed by :func:`mrishare.nifti.scrub_nifti` (header text fields and
