@@ -77,3 +77,22 @@ def test_a_bad_key_file_is_a_usage_error(small_source, tmp_path, capsys):
     assert stop.value.code == cli.EXIT_USAGE
     assert "hexadecimal" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_source_that_is_not_a_folder_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "scan.dcm").write_bytes(b"not a folder")
+    with pytest.raises(SystemExit) as stop:
+        cli.run(["to-bids", str(tmp_path / "scan.dcm"), str(tmp_path / "out")])
+    assert stop.value.code == cli.EXIT_USAGE
+    assert "is not a folder" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_export_without_file_meta_header_converts_and_exits_0(tmp_path, capsys):
+    from bids_study import write_bare
+
+    series = sorted(data.sample_path("dicom_study").glob("DEBOER_*/*/005_*"))[0]
+    write_bare(series, tmp_path / "src" / "old_export")
+    assert cli.run(["to-bids", str(tmp_path / "src"), str(tmp_path / "out")]) == cli.EXIT_OK
+    assert len(list((tmp_path / "out").rglob("*_T2w.nii.gz"))) == 1
+    assert "skipped" not in capsys.readouterr().err

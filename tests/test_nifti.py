@@ -174,13 +174,6 @@ def test_bad_files_give_a_clear_error_naming_the_file(tmp_path, damage, message)
     assert list(tmp_path.iterdir()) == [src]  # nothing half-written
 
 
-def test_a_nifti_pair_header_is_refused_with_advice(tmp_path):
-    img = nib.Nifti1Pair(np.zeros((2, 2, 2), np.uint8), np.eye(4))
-    nib.save(img, tmp_path / "pair.hdr")
-    with pytest.raises(nifti.NiftiReadError, match="pair.hdr.*NIfTI pair.*nib.save"):
-        nifti.scrub_nifti(tmp_path / "pair.hdr", tmp_path / "out.nii")
-
-
 def test_scrub_header_and_save_nifti_keep_stored_values_and_scaling(tmp_path):
     src = write(tmp_path / "in.nii.gz", dirty_image())
     img = nib.load(src)
@@ -195,12 +188,6 @@ def test_scrub_header_and_save_nifti_keep_stored_values_and_scaling(tmp_path):
     np.testing.assert_array_equal(again.affine, img.affine)
     assert nifti.gzip_header(out)["mtime"] == 0 and nifti.gzip_header(out)["name"] is None
     assert nifti.header_findings(out) == []
-
-
-def test_save_nifti_of_an_array_image_writes_the_array(tmp_path):
-    data = np.linspace(0, 1, 24, dtype=np.float32).reshape(2, 3, 4)
-    out = nifti.save_nifti(nib.Nifti1Image(data, np.diag([1, 2, 3, 1])), tmp_path / "a.nii")
-    np.testing.assert_array_equal(nib.load(out).get_fdata(dtype=np.float32), data)
 
 
 def test_header_findings_reports_the_gzip_header(tmp_path):

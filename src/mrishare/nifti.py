@@ -14,8 +14,10 @@ A NIfTI file can carry identifying text in four places besides the image itself:
 :func:`scrub_nifti` rewrites a file with all of these emptied or removed and copies the
 image data block byte for byte, so voxel values, data type, scaling (``scl_slope``,
 ``scl_inter``), affine (qform and sform) and units are exactly those of the input.
-:func:`scrub_header` does the same to an image in memory and :func:`save_nifti` writes one
-without re-quantising its voxels. :func:`header_findings` lists what a file carries.
+:func:`scrub_header` does the same to an image in memory, and :func:`header_findings` lists
+what a file carries. Reading and writing NIfTI files is :mod:`mrishare.readers`' job
+(:func:`~mrishare.readers.load_nifti`, :func:`~mrishare.readers.save_nifti`); both are
+importable from here too.
 
 Examples
 --------
@@ -35,20 +37,25 @@ b''
 
 from __future__ import annotations
 
-import gzip
 import io
-import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nibabel as nib
 import numpy as np
-from nibabel import nifti1, nifti2
+from nibabel import nifti1
 
-from mrishare._paths import atomic_write
 from mrishare.errors import BadInputError, NiftiReadError
+from mrishare.readers import (
+    GZIP_MAGIC,
+    load_nifti,
+    read_nifti_raw,
+    save_nifti,
+    write_gzip,
+    write_nifti_raw,
+)
 
 __all__ = [
     "FREE_TEXT_FIELDS",
@@ -57,6 +64,7 @@ __all__ = [
     "Finding",
     "NiftiReadError",
     "dicom_extensions",
+    "field_text",
     "gzip_header",
     "header_findings",
     "load_nifti",
@@ -82,10 +90,6 @@ FREE_TEXT_FIELDS: dict[str, str] = {
 SAFE_EXTENSIONS: frozenset[int] = frozenset()
 
 _DICOM_ECODE = 2
-_GZIP_MAGIC = b"\x1f\x8b"
-_HEADER_SIZES = {348: nifti1.Nifti1Header, 540: nifti2.Nifti2Header}
-_IMAGE_CLASSES = {nifti1.Nifti1Header: nib.Nifti1Image, nifti2.Nifti2Header: nib.Nifti2Image}
-
 
 
 class DicomExtensionError(BadInputError):
@@ -112,29 +116,7 @@ class Finding:
     message: str
 
 
-# --------------------------------------------------------------------------- writing files
-def write_gzip(path: str | Path, payload: bytes | Iterable[bytes], level: int = 6) -> Path:
-    """Write ``payload`` gzip-compressed, with no file name and modification time 0.
-
-    The gzip header then says nothing about the original file or when it was made, and
-    the same payload always gives the same bytes. Written atomically. ``payload`` may be
-    bytes or an iterable of byte chunks (written one after the other, to save memory).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> path = write_gzip(pathlib.Path(tempfile.mkdtemp()) / "x.gz", b"abc")
-    >>> gzip_header(path)
-    {'name': None, 'mtime': 0, 'comment': None}
-    """
-    path = Path(path)
-    with atomic_write(path) as f:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0, compresslevel=level) as gz:
-            for chunk in [payload] if isinstance(payload, bytes) else payload:
-                gz.write(chunk)
-    return path
-
-
+# --------------------------------------------------------------------------- gzip header
 def gzip_header(path: str | Path) -> dict[str, Any]:
     """Return the original file name, modification time and comment stored in a gzip header.
 
@@ -150,7 +132,7 @@ def gzip_header(path: str | Path) -> dict[str, Any]:
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import gzip, tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "y.gz"
     >>> with gzip.GzipFile(path, "wb", mtime=1700000000) as gz:
     ...     _ = gz.write(b"abc")
@@ -159,7 +141,7 @@ def gzip_header(path: str | Path) -> dict[str, Any]:
     """
     with Path(path).open("rb") as f:
         head = f.read(10)
-        if len(head) < 10 or head[:2] != _GZIP_MAGIC:
+        if len(head) < 10 or head[:2] != GZIP_MAGIC:
             raise NiftiReadError(f"{path} is not a gzip file (its first bytes are not 1f 8b).")
         flags = head[3]
         mtime = int.from_bytes(head[4:8], "little")
@@ -178,119 +160,9 @@ def gzip_header(path: str | Path) -> dict[str, Any]:
     return {"name": name, "mtime": mtime, "comment": comment}
 
 
-# --------------------------------------------------------------------------- reading files
-@dataclass
-class _RawNifti:
-    header: nifti1.Nifti1Header
-    data: bytes
-    findings: list[Finding]
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise NiftiReadError(f"Cannot read {path}: {error.strerror}.") from None
-    if raw[:2] != _GZIP_MAGIC:
-        if path.name.endswith(".gz"):
-            raise NiftiReadError(
-                f"{path} ends in .gz but is not gzip-compressed. Rename it to .nii, or get "
-                "a fresh copy."
-            )
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as error:
-        raise NiftiReadError(
-            f"{path} is a damaged gzip file ({error}). The copy is probably incomplete: "
-            "copy or download it again, or convert the DICOM series again."
-        ) from None
-
-
-def _parse(raw: bytes, path: Path | str) -> _RawNifti:
-    size = None
-    for order in ("<", ">"):
-        if len(raw) >= 4:
-            candidate = int(np.frombuffer(raw[:4], dtype=f"{order}i4")[0])
-            if candidate in _HEADER_SIZES:
-                size = candidate
-    if size is None:
-        raise NiftiReadError(
-            f"{path} is not a NIfTI file: its first 4 bytes should give a header size of "
-            "348 (NIfTI-1) or 540 (NIfTI-2)."
-        )
-    klass = _HEADER_SIZES[size]
-    if len(raw) < size:
-        raise NiftiReadError(f"{path} is cut short inside its {size}-byte NIfTI header.")
-    try:
-        header = klass.from_fileobj(io.BytesIO(raw), check=False)
-    except Exception as error:  # nibabel raises several kinds for damaged extensions
-        raise NiftiReadError(
-            f"{path}: the NIfTI header extensions are damaged ({error})."
-        ) from None
-    magic = bytes(header["magic"].item())
-    if magic[:3] not in (b"n+1", b"n+2"):
-        raise NiftiReadError(
-            f"{path} is the header of a NIfTI pair (magic {magic[:3]!r}); mrishare reads "
-            "single-file NIfTI. Join the pair first, e.g. with nibabel: "
-            "nib.save(nib.load('x.hdr'), 'x.nii.gz')."
-        )
-    offset = int(header["vox_offset"])
-    shape = header.get_data_shape()
-    nbytes = int(np.prod(shape, dtype=np.int64)) * header.get_data_dtype().itemsize
-    data = raw[offset : offset + nbytes]
-    if len(data) < nbytes:
-        raise NiftiReadError(
-            f"{path} is cut short: the header promises {nbytes} bytes of image data, the "
-            f"file holds {len(data)}. Copy or convert it again."
-        )
-    findings = []
-    gap = raw[size + 4 + int(header.extensions.get_sizeondisk()) : offset]
-    if gap.strip(b"\x00"):
-        findings.append(Finding("warning", "gap bytes", f"{len(gap)} bytes between the "
-                                "header and the image data hold something"))
-    trailing = raw[offset + nbytes :]
-    if trailing:
-        findings.append(Finding("warning", "trailing bytes",
-                                f"{len(trailing)} bytes after the image data"))
-    return _RawNifti(header, data, findings)
-
-
-def load_nifti(img: str | Path | nib.Nifti1Image) -> nib.Nifti1Image:
-    """Return a NIfTI image: load a path, or pass a loaded image through.
-
-    Raises
-    ------
-    NiftiReadError
-        When the file is missing, not NIfTI, cut short, or a damaged ``.gz``; the message
-        names the file.
-
-    Examples
-    --------
-    >>> from mrishare import data
-    >>> load_nifti(data.sample_path("participant_T1w")).ndim
-    3
-    """
-    if isinstance(img, (nib.Nifti1Image, nib.Nifti2Image)):
-        return img
-    path = Path(img)
-    payload = _read_bytes(path)
-    raw = _parse(payload, path)
-    return _IMAGE_CLASSES[type(raw.header)].from_bytes(payload)
-
-
-def _to_bytes(header: nifti1.Nifti1Header, data: bytes) -> bytes:
-    header = header.copy()
-    header["vox_offset"] = 0  # write_to sets the smallest valid offset
-    out = io.BytesIO()
-    header.write_to(out)
-    out.write(data)
-    return out.getvalue()
-
-
 # --------------------------------------------------------------------------- inspecting
 def _looks_like_dicom(content: bytes) -> bool:
-    """True when bytes hold a DICOM header: the 'DICM' preamble, or Patient/Study elements."""
+    """Say whether bytes hold a DICOM header: the 'DICM' preamble, or Patient/Study elements."""
     if content[128:132] == b"DICM" or content[:4] == b"DICM":
         return True
     # Group 0x0008 or 0x0010 element tags, little or big endian, at the start of a dataset.
@@ -311,9 +183,16 @@ def _extension_bytes(extension: nifti1.Nifti1Extension) -> bytes:
     if isinstance(raw, bytes) and raw:
         return raw
     try:
-        return extension.get_sizeondisk() and extension.content
+        return bytes(extension.content) if extension.get_sizeondisk() else b""
     except Exception:  # content that cannot be serialised again
         return b""
+
+
+def _dicom_indices(header: Any) -> list[int]:
+    """Positions of the extensions of ``header`` that hold a DICOM header."""
+    return [index for index, extension in enumerate(header.extensions)
+            if extension.get_code() == _DICOM_ECODE
+            or _looks_like_dicom(_extension_bytes(extension))]
 
 
 def dicom_extensions(img: str | Path | nib.Nifti1Image) -> list[int]:
@@ -321,6 +200,15 @@ def dicom_extensions(img: str | Path | nib.Nifti1Image) -> list[int]:
 
     An extension counts when its code is 2 (NIFTI_ECODE_DICOM) or when its bytes parse as
     DICOM whatever the code says.
+
+    Parameters
+    ----------
+    img : str, Path or nibabel image
+        A NIfTI file or a loaded image.
+
+    Returns
+    -------
+    list of int
 
     Examples
     --------
@@ -330,16 +218,44 @@ def dicom_extensions(img: str | Path | nib.Nifti1Image) -> list[int]:
     >>> dicom_extensions(img)
     []
     """
-    img = load_nifti(img)
-    found = []
-    for index, extension in enumerate(img.header.extensions):
-        if extension.get_code() == _DICOM_ECODE or _looks_like_dicom(_extension_bytes(extension)):
-            found.append(index)
-    return found
+    return _dicom_indices(load_nifti(img).header)
 
 
-def _field_text(header: nifti1.Nifti1Header, name: str) -> bytes:
+def field_text(header: Any, name: str) -> bytes:
+    """Return the text a header field holds, without its padding.
+
+    Parameters
+    ----------
+    header : nibabel NIfTI header
+        The header.
+    name : str
+        A field name, e.g. ``"descrip"`` (see :data:`FREE_TEXT_FIELDS`).
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> import numpy as np, nibabel as nib
+    >>> img = nib.Nifti1Image(np.zeros((2, 2, 2), np.uint8), np.eye(4))
+    >>> img.header["descrip"] = b"TE=3;Time=093012"
+    >>> field_text(img.header, "descrip")
+    b'TE=3;Time=093012'
+    """
     return bytes(np.asarray(header[name]).tobytes()).rstrip(b"\x00 ")
+
+
+def _stray_findings(gap: int, trailing: int) -> list[Finding]:
+    """Return findings for bytes between the header and the data, and after the data."""
+    findings = []
+    if gap:
+        findings.append(Finding("warning", "gap bytes", f"{gap} bytes between the "
+                                "header and the image data hold something"))
+    if trailing:
+        findings.append(Finding("warning", "trailing bytes",
+                                f"{trailing} bytes after the image data"))
+    return findings
 
 
 def header_findings(img: str | Path | nib.Nifti1Image) -> list[Finding]:
@@ -365,11 +281,16 @@ def header_findings(img: str | Path | nib.Nifti1Image) -> list[Finding]:
     [('warning', 'aux_file')]
     """
     findings: list[Finding] = []
-    if not isinstance(img, (nib.Nifti1Image, nib.Nifti2Image)):
+    if isinstance(img, (nib.Nifti1Image, nib.Nifti2Image)):
+        header = img.header
+    else:
         path = Path(img)
-        raw = _parse(_read_bytes(path), path)
-        findings += raw.findings
-        if path.read_bytes()[:2] == _GZIP_MAGIC:
+        raw = read_nifti_raw(path)
+        header = raw.header
+        findings += _stray_findings(raw.gap, raw.trailing)
+        with path.open("rb") as f:
+            compressed = f.read(2) == GZIP_MAGIC
+        if compressed:
             gz = gzip_header(path)
             if gz["name"]:
                 findings.append(Finding("warning", "gzip name", "the gzip header stores the "
@@ -380,12 +301,10 @@ def header_findings(img: str | Path | nib.Nifti1Image) -> list[Finding]:
             if gz["comment"]:
                 findings.append(Finding("warning", "gzip comment", "the gzip header holds a "
                                         "comment"))
-        img = _IMAGE_CLASSES[type(raw.header)](np.zeros((1, 1, 1), np.uint8), None, raw.header)
-    header = img.header
     for name, reason in FREE_TEXT_FIELDS.items():
-        if name in header.keys() and _field_text(header, name):
+        if name in header.keys() and field_text(header, name):
             findings.append(Finding("warning", name, f"header field {name} holds text ({reason})"))
-    dicom = set(dicom_extensions(img))
+    dicom = set(_dicom_indices(header))
     for index, extension in enumerate(header.extensions):
         code = extension.get_code()
         label = nifti1.extension_codes.label.get(code, "unregistered")
@@ -408,7 +327,7 @@ def _scrub(header: nifti1.Nifti1Header, keep: Iterable[int]) -> tuple[Any, list[
     for name, reason in FREE_TEXT_FIELDS.items():
         if name not in header.keys():
             continue
-        if _field_text(header, name):
+        if field_text(header, name):
             findings.append(Finding("info", name, f"cleared header field {name} ({reason})"))
         header[name] = np.zeros((), header[name].dtype) if header[name].shape == () else 0
     kept = [e for e in header.extensions if e.get_code() in keep]
@@ -452,78 +371,10 @@ def scrub_header(img: str | Path | nib.Nifti1Image,
     >>> len(scrub_header(img).header.extensions)
     0
     """
-    img = load_nifti(img)
-    header, _ = _scrub(img.header, keep_extensions)
+    image = load_nifti(img)
+    header, _ = _scrub(image.header, keep_extensions)
     # Rebuilding from the header keeps qform/sform codes, units, dtype and scaling.
-    return img.__class__(img.dataobj, img.affine, header)
-
-
-def save_nifti(img: nib.Nifti1Image, path: str | Path, level: int = 1) -> Path:
-    """Save an image without re-quantising its voxels, gzip header empty, atomically.
-
-    nibabel's own ``save`` recomputes the scaling (``scl_slope``, ``scl_inter``) of
-    images whose data were read from disk, which changes the stored integers. Here an
-    image read from a file is written from its *unscaled* stored values with its header's
-    scaling; an image made from an array is written as that array (no scaling).
-
-    Parameters
-    ----------
-    img : nibabel.Nifti1Image or Nifti2Image
-    path : str or Path
-        ``.nii.gz`` (gzip with no file name and mtime 0) or ``.nii``.
-    level : int, default 1
-        gzip compression level; 1 is nibabel's default too (fast; MRI volumes, and defaced
-        ones most of all, are largely zeros and compress well anyway).
-
-    Returns
-    -------
-    pathlib.Path
-
-    Examples
-    --------
-    >>> import numpy as np, nibabel as nib, tempfile, pathlib
-    >>> img = nib.Nifti1Image(np.arange(8, dtype=np.int16).reshape(2, 2, 2), np.eye(4))
-    >>> out = save_nifti(img, pathlib.Path(tempfile.mkdtemp()) / "a.nii.gz")
-    >>> int(nib.load(out).get_fdata().sum())
-    28
-    """
-    synced = img.__class__(img.dataobj, img.affine, img.header)
-    synced.update_header()  # the header's qform and sform as nibabel would save them
-    header = synced.header
-    header.set_data_shape(img.shape)
-    dataobj = img.dataobj
-    if nib.is_proxy(dataobj):
-        stored = dataobj.get_unscaled()
-        header.set_data_dtype(stored.dtype)
-        header.set_slope_inter(getattr(dataobj, "slope", np.nan), getattr(dataobj, "inter", np.nan))
-    else:
-        stored = np.asanyarray(dataobj)
-        if stored.dtype.kind == "b":
-            stored = stored.astype(np.uint8)
-        header.set_data_dtype(stored.dtype)
-        header.set_slope_inter(np.nan, np.nan)
-    dtype = header.get_data_dtype()
-
-    def chunks() -> Iterator[bytes]:
-        # The header, then the voxels in Fortran order one slice of the last axis at a
-        # time, so no second full copy of the image is made.
-        yield _to_bytes(header, b"")
-        if stored.ndim < 3:
-            yield np.asarray(stored, dtype=dtype).tobytes(order="F")
-            return
-        for k in range(stored.shape[-1]):
-            yield np.asarray(stored[..., k], dtype=dtype).tobytes(order="F")
-
-    return _write_payload(Path(path), chunks(), level)
-
-
-def _write_payload(path: Path, payload: bytes | Iterable[bytes], level: int = 6) -> Path:
-    if path.name.endswith(".gz"):
-        return write_gzip(path, payload, level)
-    with atomic_write(path) as f:
-        for chunk in [payload] if isinstance(payload, bytes) else payload:
-            f.write(chunk)
-    return path
+    return image.__class__(image.dataobj, image.affine, header)
 
 
 def scrub_nifti(src: str | Path, dst: str | Path, *,
@@ -573,10 +424,9 @@ def scrub_nifti(src: str | Path, dst: str | Path, *,
     ['intent_name']
     """
     src, dst = Path(src), Path(dst)
-    raw = _parse(_read_bytes(src), src)
+    raw = read_nifti_raw(src)
     keep = set(keep_extensions) - {_DICOM_ECODE}
-    img = _IMAGE_CLASSES[type(raw.header)](np.zeros((1, 1, 1), np.uint8), None, raw.header)
-    dicom = dicom_extensions(img)
+    dicom = _dicom_indices(raw.header)
     if dicom and not allow_dicom_extension:
         raise DicomExtensionError(
             f"{src} carries a DICOM header in NIfTI extension {dicom[0]}: the names, IDs "
@@ -588,5 +438,6 @@ def scrub_nifti(src: str | Path, dst: str | Path, *,
     clean = [e for e in header.extensions if not _looks_like_dicom(_extension_bytes(e))]
     header.extensions.clear()
     header.extensions.extend(clean)
-    _write_payload(dst, _to_bytes(header, raw.data))
-    return findings + [Finding("info", f.carrier, "dropped: " + f.message) for f in raw.findings]
+    write_nifti_raw(header, raw.data, dst)
+    return findings + [Finding("info", f.carrier, "dropped: " + f.message)
+                       for f in _stray_findings(raw.gap, raw.trailing)]

@@ -1,8 +1,11 @@
-"""One way to read DICOM files, for every command.
+"""One way to read DICOM files, and one to load and save NIfTI files, for every command.
 
 ``deidentify-dicom``, ``to-bids``, ``prepare`` and ``audit`` all decide "is this a DICOM
 file, and can it be read?" here, so a file is accepted (or refused) the same way, with the
-same message, whichever command meets it.
+same message, whichever command meets it. NIfTI files are read (:func:`load_nifti`,
+:func:`read_nifti_raw`) and written (:func:`save_nifti`, :func:`write_nifti_raw`) here too:
+every reader gives the same :class:`~mrishare.errors.NiftiReadError` for a damaged file, and
+every writer leaves a gzip header without file name or time.
 
 Accepted: DICOM Part 10 files (a 128-byte preamble, ``DICM``, the file meta header), and
 files **without** the file meta header that old exports and some PACS write (a bare data
@@ -20,25 +23,47 @@ Examples
 'MR'
 >>> readers.is_dicom(data.sample_path("participant_T1w"))
 False
+>>> readers.load_nifti(data.sample_path("participant_T1w")).ndim
+3
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import warnings
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nibabel as nib
+import numpy as np
 import pydicom
+from nibabel import nifti1, nifti2
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import BaseTag
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from mrishare.errors import BadInputError
+from mrishare._paths import atomic_write
+from mrishare.errors import BadInputError, NiftiReadError
 
-__all__ = ["GZIP_MAGIC", "NO_FILE_META", "is_dicom", "load_nifti", "read_dicom", "save_nifti"]
+__all__ = [
+    "GZIP_MAGIC",
+    "NO_FILE_META",
+    "RawNifti",
+    "is_dicom",
+    "load_nifti",
+    "read_dicom",
+    "read_nifti_raw",
+    "save_nifti",
+    "write_gzip",
+    "write_nifti_raw",
+]
 
 GZIP_MAGIC = b"\x1f\x8b"
 """The first two bytes of every gzip file (``.nii.gz``)."""
@@ -176,11 +201,164 @@ def is_dicom(path: str | os.PathLike) -> bool:
 
 # ----------------------------------------------------------------------------- NIfTI
 
+_HEADER_SIZES = {348: nifti1.Nifti1Header, 540: nifti2.Nifti2Header}
+_IMAGE_CLASSES = {nifti1.Nifti1Header: nib.Nifti1Image, nifti2.Nifti2Header: nib.Nifti2Image}
+
+
+@dataclass
+class RawNifti:
+    """A single-file NIfTI as stored: its header, its image data block and any stray bytes.
+
+    Attributes
+    ----------
+    header : nibabel.nifti1.Nifti1Header or nibabel.nifti2.Nifti2Header
+        The header, extensions included.
+    data : bytes
+        The image data block, exactly as stored (no scaling applied).
+    gap : int
+        How many bytes between the header (with its extensions) and the image data hold
+        something other than zeros (0 when the gap is empty or zero-filled).
+    trailing : int
+        How many bytes follow the image data.
+    """
+
+    header: Any
+    data: bytes = field(repr=False)
+    gap: int = 0
+    trailing: int = 0
+
+
+def write_gzip(path: str | os.PathLike, payload: bytes | Iterable[bytes], level: int = 6
+               ) -> Path:
+    r"""Write ``payload`` gzip-compressed, with no file name and modification time 0.
+
+    The gzip header then says nothing about the original file or when it was made, and
+    the same payload always gives the same bytes. Written atomically. ``payload`` may be
+    bytes or an iterable of byte chunks (written one after the other, to save memory).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write.
+    payload : bytes or iterable of bytes
+        What to compress.
+    level : int, default 6
+        The gzip compression level.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = write_gzip(pathlib.Path(tempfile.mkdtemp()) / "x.gz", b"abc")
+    >>> raw = path.read_bytes()
+    >>> gzip.decompress(raw), raw[3:8]  # flags (no file name) and mtime: zero
+    (b'abc', b'\x00\x00\x00\x00\x00')
+    """
+    path = Path(path)
+    with atomic_write(path) as f:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0, compresslevel=level) as gz:
+            for chunk in [payload] if isinstance(payload, bytes) else payload:
+                gz.write(chunk)
+    return path
+
+
+def _read_bytes(path: Path) -> bytes:
+    """Return the bytes of a ``.nii`` or ``.nii.gz`` file, decompressed."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise NiftiReadError(f"Cannot read {path}: {error.strerror}.") from None
+    if raw[:2] != GZIP_MAGIC:
+        if path.name.endswith(".gz"):
+            raise NiftiReadError(
+                f"{path} ends in .gz but is not gzip-compressed. Rename it to .nii, or get "
+                "a fresh copy."
+            )
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as error:
+        raise NiftiReadError(
+            f"{path} is a damaged gzip file ({error}). The copy is probably incomplete: "
+            "copy or download it again, or convert the DICOM series again."
+        ) from None
+
+
+def _parse(raw: bytes, path: Path | str) -> RawNifti:
+    """Split NIfTI bytes into header, data block and stray bytes, checking each."""
+    size = None
+    for order in ("<", ">"):
+        if len(raw) >= 4:
+            candidate = int(np.frombuffer(raw[:4], dtype=f"{order}i4")[0])
+            if candidate in _HEADER_SIZES:
+                size = candidate
+    if size is None:
+        raise NiftiReadError(
+            f"{path} is not a NIfTI file: its first 4 bytes should give a header size of "
+            "348 (NIfTI-1) or 540 (NIfTI-2)."
+        )
+    if len(raw) < size:
+        raise NiftiReadError(f"{path} is cut short inside its {size}-byte NIfTI header.")
+    try:
+        header = _HEADER_SIZES[size].from_fileobj(io.BytesIO(raw), check=False)
+    except Exception as error:  # nibabel raises several kinds for damaged extensions
+        raise NiftiReadError(f"{path}: the NIfTI header extensions are damaged "
+                             f"({error}).") from None
+    magic = bytes(header["magic"].item())
+    if magic[:3] not in (b"n+1", b"n+2"):
+        raise NiftiReadError(
+            f"{path} is the header of a NIfTI pair (magic {magic[:3]!r}); mrishare reads "
+            "single-file NIfTI. Join the pair first, e.g. with nibabel: "
+            "nib.save(nib.load('x.hdr'), 'x.nii.gz')."
+        )
+    offset = int(header["vox_offset"])
+    shape = header.get_data_shape()
+    nbytes = int(np.prod(shape, dtype=np.int64)) * header.get_data_dtype().itemsize
+    data = raw[offset : offset + nbytes]
+    if len(data) < nbytes:
+        raise NiftiReadError(
+            f"{path} is cut short: the header promises {nbytes} bytes of image data, the "
+            f"file holds {len(data)}. Copy or convert it again."
+        )
+    gap = raw[size + 4 + int(header.extensions.get_sizeondisk()) : offset]
+    return RawNifti(header, data, len(gap) if gap.strip(b"\x00") else 0,
+                    len(raw) - offset - nbytes)
+
+
+def read_nifti_raw(path: str | os.PathLike) -> RawNifti:
+    """Read a single-file NIfTI as stored, without interpreting its voxels.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.nii`` or ``.nii.gz`` file (NIfTI-1 or NIfTI-2, either byte order).
+
+    Returns
+    -------
+    RawNifti
+
+    Raises
+    ------
+    NiftiReadError
+        When the file is missing, not NIfTI, cut short, a damaged ``.gz`` or the header of
+        a NIfTI pair; the message names the file.
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> raw = read_nifti_raw(data.sample_path("participant_T1w"))
+    >>> raw.header.get_data_shape() == load_nifti(data.sample_path("participant_T1w")).shape
+    True
+    """
+    path = Path(path)
+    return _parse(_read_bytes(path), path)
+
 
 def load_nifti(img: Any) -> Any:
     """Return a NIfTI image: load a path (checked), or pass a loaded image through.
-
-    See :func:`mrishare.nifti.load_nifti` for the checks and the messages.
 
     Parameters
     ----------
@@ -190,27 +368,60 @@ def load_nifti(img: Any) -> Any:
     -------
     nibabel.Nifti1Image or nibabel.Nifti2Image
 
+    Raises
+    ------
+    NiftiReadError
+        When the file is missing, not NIfTI, cut short, or a damaged ``.gz``; the message
+        names the file.
+
     Examples
     --------
     >>> from mrishare import data
     >>> load_nifti(data.sample_path("participant_T1w")).ndim
     3
     """
-    from mrishare import nifti
+    if isinstance(img, (nib.Nifti1Image, nib.Nifti2Image)):
+        return img
+    path = Path(img)
+    payload = _read_bytes(path)
+    raw = _parse(payload, path)
+    return _IMAGE_CLASSES[type(raw.header)].from_bytes(payload)
 
-    return nifti.load_nifti(img)
+
+def _to_bytes(header: Any, data: bytes) -> bytes:
+    header = header.copy()
+    header["vox_offset"] = 0  # write_to sets the smallest valid offset
+    out = io.BytesIO()
+    header.write_to(out)
+    out.write(data)
+    return out.getvalue()
 
 
-def save_nifti(img: Any, path: str | os.PathLike, level: int = 1) -> Path:
-    """Write a NIfTI image atomically, gzip header without name or time (``.nii.gz``).
+def _write_payload(path: Path, payload: bytes | Iterable[bytes], level: int = 6) -> Path:
+    if path.name.endswith(".gz"):
+        return write_gzip(path, payload, level)
+    with atomic_write(path) as f:
+        for chunk in [payload] if isinstance(payload, bytes) else payload:
+            f.write(chunk)
+    return path
 
-    See :func:`mrishare.nifti.save_nifti`.
+
+def write_nifti_raw(header: Any, data: bytes, path: str | os.PathLike, level: int = 6) -> Path:
+    """Write a NIfTI header and a stored image data block, nothing else, atomically.
+
+    The data block is written byte for byte after the header (no re-quantising); the
+    smallest valid ``vox_offset`` is set. A ``.nii.gz`` gets a gzip header without file
+    name and with modification time 0.
 
     Parameters
     ----------
-    img : nibabel image
+    header : nibabel NIfTI-1 or NIfTI-2 header
+        With the extensions to write.
+    data : bytes
+        The image data block, as :func:`read_nifti_raw` returns it.
     path : str or path-like
-    level : int, default 1
+        ``.nii`` or ``.nii.gz``.
+    level : int, default 6
         The gzip compression level.
 
     Returns
@@ -221,10 +432,69 @@ def save_nifti(img: Any, path: str | os.PathLike, level: int = 1) -> Path:
     --------
     >>> import tempfile, pathlib
     >>> from mrishare import data
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "t1.nii.gz"
-    >>> save_nifti(load_nifti(data.sample_path("participant_T1w")), out).is_file()
+    >>> raw = read_nifti_raw(data.sample_path("participant_T1w"))
+    >>> out = write_nifti_raw(raw.header, raw.data, pathlib.Path(tempfile.mkdtemp()) / "a.nii")
+    >>> read_nifti_raw(out).data == raw.data
     True
     """
-    from mrishare import nifti
+    return _write_payload(Path(path), _to_bytes(header, data), level)
 
-    return nifti.save_nifti(img, Path(path), level)
+
+def save_nifti(img: Any, path: str | os.PathLike, level: int = 1) -> Path:
+    """Save an image without re-quantising its voxels, gzip header empty, atomically.
+
+    nibabel's own ``save`` recomputes the scaling (``scl_slope``, ``scl_inter``) of
+    images whose data were read from disk, which changes the stored integers. Here an
+    image read from a file is written from its *unscaled* stored values with its header's
+    scaling; an image made from an array is written as that array (no scaling).
+
+    Parameters
+    ----------
+    img : nibabel.Nifti1Image or Nifti2Image
+        The image.
+    path : str or path-like
+        ``.nii.gz`` (gzip with no file name and mtime 0) or ``.nii``.
+    level : int, default 1
+        gzip compression level; 1 is nibabel's default too (fast; MRI volumes, and defaced
+        ones most of all, are largely zeros and compress well anyway).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> img = nib.Nifti1Image(np.arange(8, dtype=np.int16).reshape(2, 2, 2), np.eye(4))
+    >>> out = save_nifti(img, pathlib.Path(tempfile.mkdtemp()) / "a.nii.gz")
+    >>> int(nib.load(out).get_fdata().sum())
+    28
+    """
+    synced = img.__class__(img.dataobj, img.affine, img.header)
+    synced.update_header()  # the header's qform and sform as nibabel would save them
+    header = synced.header
+    header.set_data_shape(img.shape)
+    dataobj = img.dataobj
+    if nib.is_proxy(dataobj):
+        stored = dataobj.get_unscaled()
+        header.set_data_dtype(stored.dtype)
+        header.set_slope_inter(getattr(dataobj, "slope", np.nan), getattr(dataobj, "inter", np.nan))
+    else:
+        stored = np.asanyarray(dataobj)
+        if stored.dtype.kind == "b":
+            stored = stored.astype(np.uint8)
+        header.set_data_dtype(stored.dtype)
+        header.set_slope_inter(np.nan, np.nan)
+    dtype = header.get_data_dtype()
+
+    def chunks() -> Iterator[bytes]:
+        # The header, then the voxels in Fortran order one slice of the last axis at a
+        # time, so no second full copy of the image is made.
+        yield _to_bytes(header, b"")
+        if stored.ndim < 3:
+            yield np.asarray(stored, dtype=dtype).tobytes(order="F")
+            return
+        for k in range(stored.shape[-1]):
+            yield np.asarray(stored[..., k], dtype=dtype).tobytes(order="F")
+
+    return _write_payload(Path(path), chunks(), level)

@@ -1,13 +1,15 @@
 """Convert a DICOM study into a BIDS dataset that carries no identifiers.
 
-Series are classified (T1w, T2w, FLAIR) from their descriptions and acquisition
-parameters; other series are skipped and listed. Each is converted with dcm2niix, and then
-NIfTI headers, gzip headers and JSON sidecars are scrubbed; participant labels and shifted
-dates come from the key file. SRC is only read. DST must be a new or empty folder outside
-SRC. Faces are not removed by this command: run 'mrishare deface' on the images next.
+Series are mapped to BIDS names (T1w, T2w, FLAIR) from their descriptions and acquisition
+parameters by the series mapping (rules/series_mapping.yaml); other series are skipped and
+listed. Each is converted with dcm2niix, and then NIfTI headers, gzip headers and JSON
+sidecars are scrubbed; participant labels and shifted dates come from the key file. SRC is
+only read. DST must be a new or empty folder outside SRC. Faces are not removed by this
+command: run 'mrishare deface' on the images next.
 
-Exit status: 0 done; 2 usage error; 3 some series could not be converted (each named on
-stderr; the others were converted).
+Exit status: 0 done; 2 usage error (a SRC that is not a folder, a refused DST, a bad key
+file); 3 some series could not be converted (each named on stderr; the others were
+converted).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import argparse
 import logging
 import sys
 
-from mrishare.bids import DestinationError, to_bids
+from mrishare.bids import to_bids
 from mrishare.cli._common import add_key_file, load_key
+from mrishare.errors import DestinationError, SourceError
 
 HELP = "convert a DICOM study into a de-identified BIDS dataset"
 
@@ -43,7 +46,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         report = to_bids(args.src, args.dst, key, include_sex=args.include_sex,
                          license=args.license)
-    except DestinationError as error:
+    except (SourceError, DestinationError) as error:
         raise UsageError(str(error)) from None
     # Problems name source paths so that the operator can find them; they go to this
     # terminal only, never into the dataset.

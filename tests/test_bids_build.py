@@ -1,7 +1,8 @@
-"""DICOM to BIDS: classification, scrubbed sidecars and headers, names, tables, validator."""
+"""DICOM to BIDS end to end: names, tables, scrubbed files, failures named, the validator."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import shutil
@@ -13,71 +14,12 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+from bids_study import KEY, T1, all_text, planted_study, write_bare, write_series
 from nibabel import nifti1
 from pydicom.valuerep import PersonName
 
-from mrishare import bids, data, nifti
-from mrishare.keys import Key
-from mrishare.lessons import simulate
-
-KEY = Key(bytes(range(32)))
-T1 = {"MRAcquisitionType": "3D", "ScanningSequence": "GR\\IR", "SequenceVariant": "SP\\MP",
-      "RepetitionTime": "2300", "EchoTime": "2.98", "InversionTime": "900", "FlipAngle": "9"}
-T2 = {"MRAcquisitionType": "2D", "ScanningSequence": "SE", "SequenceVariant": "SK",
-      "RepetitionTime": "5000", "EchoTime": "98", "FlipAngle": "150"}
-PEOPLE = [
-    dict(name=PersonName("Quaggafam^Zebragiven"), id="QZP0047131", other_id="OTHQZ-77-31",
-         birth_date="1961-04-12", sex="F", height_m="1.71", weight_kg="64",
-         address="Quaggastraat 12, Voorbeeldstad", telephone="555-0147",
-         history="Quaggahistory", comments="Quaggacomment"),
-    dict(name=PersonName("Okapifam^Gnugiven"), id="OKG0052288", other_id="OTHOK-81-04",
-         birth_date="1930-11-30", sex="M", height_m="1.86", weight_kg="82",
-         address="Okapiweg 7, Testdorp", telephone="555-0199",
-         history="Okapihistory", comments="Okapicomment"),
-]
-SITE = dict(ae_title="QZ_AETITLE", institution="Quagga University Hospital",
-            institution_address="Hospitaalplein 1, Quaggastad", department="Quaggadept",
-            referring=PersonName("Refquagga^Anna"), performing=PersonName("Perfquagga^Sam"),
-            operator=PersonName("Opquagga^Tom"), station="QZ-STATION-3", serial="SER45817")
-# (person index, date, time, study number)
-SESSIONS = [(0, "20240422", "141547", 2), (0, "20240311", "093012", 1),
-            (1, "20240318", "111203", 1)]
-
-
-def planted_study(root: Path) -> list[str]:
-    """Write a tiny study with identifiers in every carrier; return the identifying strings."""
-    rng = np.random.default_rng(7)
-    secrets = []
-    for person_index, date, time, number in SESSIONS:
-        person = PEOPLE[person_index]
-        family = person["name"].family_name
-        uid = f"1.2.999.4711.{person_index}.{number}"
-        study = dict(SITE, uid=uid, frame_uid=uid + ".0", date=date, time=time, age="",
-                     accession=f"ACCQZ{date}", study_id=f"SIDQZ{number}{person_index}",
-                     description=f"Research brain {family} {person['id']}")
-        folder = root / f"{family.upper()}_{person['birth_date']}" / f"{date}_{person['id']}"
-        for contrast, acquisition, zooms in (("T1", T1, 2.0), ("t2_tse", T2, 3.0),
-                                             ("localizer", T1, 4.0)):
-            series = dict(uid=f"{uid}.{len(contrast)}", number=len(contrast), time=time,
-                          description=f"{contrast} {family}", protocol=f"{person['id']}_{contrast}",
-                          comments=f"{family}: moved", acquisition=acquisition,
-                          private={"PatientNameCopy": str(person["name"]),
-                                   "PatientIDCopy": person["id"],
-                                   "OperatorNote": f"scanned for {family}", "CoilName": "Head"})
-            image = nib.Nifti1Image((rng.random((10, 12, 8)) * 900).astype(np.uint16),
-                                    np.diag([zooms, zooms, zooms, 1.0]))
-            simulate.write_dicom_series(image, folder / f"{series['number']:03d}_{contrast}_"
-                                        f"{family}", person, study, series)
-        secrets += [date, f"{date[:4]}-{date[4:6]}-{date[6:]}", study["accession"],
-                    study["study_id"], study["description"], uid]
-    for person in PEOPLE:
-        secrets += [str(person["name"]), person["name"].family_name, person["name"].given_name,
-                    person["id"], person["other_id"], person["birth_date"],
-                    person["birth_date"].replace("-", ""), person["address"],
-                    person["telephone"], person["history"], person["comments"]]
-    secrets += [str(v) for k, v in SITE.items()] + ["Refquagga", "Perfquagga", "Opquagga",
-                                                    "1.2.999.4711"]
-    return sorted(set(secrets))
+from mrishare import bids, data, identifiers, nifti
+from mrishare.bids import convert
 
 
 @pytest.fixture(scope="module")
@@ -90,18 +32,6 @@ def study(tmp_path_factory) -> tuple[Path, list[str]]:
 def converted(study, tmp_path_factory) -> tuple[Path, bids.BidsReport]:
     out = tmp_path_factory.mktemp("out") / "bids"
     return out, bids.to_bids(study[0], out, KEY, include_sex=True)
-
-
-def all_text(root: Path) -> list[tuple[str, bytes]]:
-    """Every file's path and bytes (gzip files decompressed too)."""
-    found = []
-    for path in sorted(root.rglob("*")):
-        found.append((path.relative_to(root).as_posix(), b""))
-        if path.is_file():
-            raw = path.read_bytes()
-            found.append((path.name, raw + (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b"
-                                            else b"")))
-    return found
 
 
 def test_no_planted_identifier_survives_anywhere(study, converted):
@@ -138,7 +68,6 @@ def test_scans_tsv_dates_are_shifted_by_one_shift_per_participant(converted):
         times[session] = [line.split("\t")[1] for line in lines]
     first, second = times[1][0], times[2][0]
     assert first[:4] <= "1925" and second[:4] <= "1925"
-    import datetime as dt
     gap = dt.date.fromisoformat(second[:10]) - dt.date.fromisoformat(first[:10])
     assert gap.days == (dt.date(2024, 4, 22) - dt.date(2024, 3, 11)).days
     assert first[10:] == "T09:30:12"  # time of day kept, as in the DICOM step
@@ -150,11 +79,19 @@ def test_participants_age_capped_and_sex_only_when_asked(converted, study, tmp_p
     assert rows[0] == ["participant_id", "age", "sex"]
     ages = {r[0]: r[1:] for r in rows[1:]}
     assert ages[f"sub-{KEY.label('QZP0047131')}"] == ["62", "F"]  # 1961-04-12 to 2024-03-11
-    assert ages[f"sub-{KEY.label('OKG0052288')}"] == ["89", "M"]  # 93, capped
-    assert json.loads((out / "participants.json").read_text())["age"]["Units"] == "year"
+    assert ages[f"sub-{KEY.label('OKG0052288')}"] == ["89+", "M"]  # 93: 89 or more
+    described = json.loads((out / "participants.json").read_text())["age"]
+    assert described["Units"] == "year" and "89+" in described["Description"]
     plain = bids.to_bids(study[0], tmp_path / "nosex", KEY)
     assert (plain.dataset / "participants.tsv").read_text().splitlines()[0] == (
         "participant_id\tage")
+
+
+def test_readme_says_what_was_done_and_that_faces_remain(converted):
+    out, _ = converted
+    readme = (out / "README").read_text()
+    assert readme == bids.dataset_readme(defaced=False, random_key=False, tool="to-bids")
+    assert "89+" in readme and "NOT been removed" in readme and "random key" not in readme
 
 
 def test_sidecars_hold_only_allowed_fields_and_the_method(converted):
@@ -186,49 +123,6 @@ def test_images_are_scrubbed_and_keep_dcm2niix_geometry(converted, study, tmp_pa
     assert plain.header["descrip"].item() and not ours.header["descrip"].item()
 
 
-def test_allowlist_comes_from_the_schema_and_denies_site_fields():
-    from bidsschematools import schema
-
-    metadata = set(schema.load_schema().objects.metadata.keys())
-    allowed = bids.sidecar_allowlist()
-    assert allowed <= metadata
-    assert {"EchoTime", "RepetitionTime", "FlipAngle", "MagneticFieldStrength"} <= allowed
-    assert not allowed & set(bids.SIDECAR_DENY)
-    kept, dropped = bids.scrub_sidecar({"EchoTime": 0.1, "SequenceName": "tfl_Quaggafam"},
-                                       identifiers=["Quaggafam"])
-    assert kept == {"EchoTime": 0.1} and dropped == ["SequenceName"]
-
-
-@pytest.mark.parametrize(
-    "info, outcome",
-    [
-        ({"SeriesDescription": "T1 MPRAGE sag", "EchoTime": "2.98"}, "T1w"),
-        ({"ProtocolName": "t2_tse_tra", "EchoTime": "98"}, "T2w"),
-        ({"SeriesDescription": "t2_flair_tra", "EchoTime": "90"}, "FLAIR"),
-        ({"SeriesDescription": "T1 MPRAGE", "EchoTime": "98"}, "skip"),  # disagreement
-        ({"SeriesDescription": "AAHead_Scout", "EchoTime": "3"}, "skip"),
-        ({"SeriesDescription": "T1", "EchoTime": "3", "ImageType": ["DERIVED", "MPR"]}, "skip"),
-        ({"SeriesDescription": "T1", "EchoTime": "3", "Modality": "CT"}, "skip"),
-        ({"SeriesDescription": "T1", "EchoTime": "3",
-          "SOPClassUID": "1.2.840.10008.5.1.4.1.1.7"}, "skip"),
-        ({"SeriesDescription": "series 7", "EchoTime": "3", "InversionTime": "900",
-          "ScanningSequence": ["GR", "IR"], "MRAcquisitionType": "3D"}, "T1w"),
-        ({"SeriesDescription": "series 8", "EchoTime": "100", "RepetitionTime": "6000",
-          "ScanningSequence": "SE"}, "T2w"),
-        ({"SeriesDescription": "dwi_b1000", "EchoTime": "80"}, "unknown"),
-    ],
-)
-def test_classification_rules(info, outcome):
-    base = {"Modality": "MR", "SOPClassUID": "1.2.840.10008.5.1.4.1.1.4"}
-    assert bids.classify({**base, **info})[0] == outcome
-
-
-def test_rules_are_data():
-    assert all(isinstance(rule, bids.Rule) for rule in bids.SERIES_RULES)
-    with pytest.raises(ValueError, match="Unknown test 'near'"):
-        bids.classify({"EchoTime": "3"}, [bids.Rule("T1w", "x", {"te_ms": ("near", 3)})])
-
-
 def test_destination_inside_source_or_not_empty_is_refused(study, tmp_path):
     with pytest.raises(bids.DestinationError, match="inside the source"):
         bids.to_bids(study[0], study[0] / "bids", KEY)
@@ -238,14 +132,22 @@ def test_destination_inside_source_or_not_empty_is_refused(study, tmp_path):
         bids.to_bids(study[0], tmp_path / "full", KEY)
 
 
+def test_a_source_that_is_not_a_folder_is_a_source_error(tmp_path):
+    (tmp_path / "file.dcm").write_bytes(b"x")
+    for source in (tmp_path / "file.dcm", tmp_path / "missing"):
+        with pytest.raises(bids.SourceError, match="is not a folder"):
+            bids.to_bids(source, tmp_path / "out", KEY)
+    assert not (tmp_path / "out").exists()
+
+
 def _dirty(original):
     """A converter whose output NIfTI carries identifiers in every header carrier."""
 
-    def convert(files, work):
-        images, message = original(files, work)
+    def convert_series(files, work):
+        done = original(files, work)
         description = str(pydicom.dcmread(files[0]).SeriesDescription)
         dirty = []
-        for image in images:
+        for image in done.images:
             img = nib.load(image)
             img.header["db_name"] = b"Quaggafam"
             img.header["intent_name"] = b"QZP0047131"
@@ -256,13 +158,13 @@ def _dirty(original):
                 gz.write(img.to_bytes())
             image.unlink()
             dirty.append(target)
-        return dirty, message
+        return convert.Conversion(dirty, done.message)
 
-    return convert
+    return convert_series
 
 
 def test_identifiers_planted_in_converter_output_are_removed(study, tmp_path, monkeypatch):
-    monkeypatch.setattr(bids, "_convert", _dirty(bids._convert))
+    monkeypatch.setattr(convert, "convert_series", _dirty(convert.convert_series))
     report = bids.to_bids(study[0], tmp_path / "bids", KEY)
     assert len(report.written) == 6 and not report.failed
     for where, content in all_text(tmp_path / "bids"):
@@ -272,29 +174,33 @@ def test_identifiers_planted_in_converter_output_are_removed(study, tmp_path, mo
         assert nifti.gzip_header(tmp_path / "bids" / name)["mtime"] == 0
 
 
-@pytest.mark.parametrize("damage", ["dicom-extension", "corrupt-gz", "no-output"])
+@pytest.mark.parametrize("damage", ["dicom-extension", "corrupt-gz", "no-output", "split"])
 def test_bad_series_are_named_and_the_rest_is_done(study, tmp_path, monkeypatch, damage):
-    original = bids._convert
+    original = convert.convert_series
 
-    def convert(files, work):
-        images, message = original(files, work)
+    def convert_series(files, work):
+        done = original(files, work)
         if "t2" not in str(pydicom.dcmread(files[0]).SeriesDescription).lower():
-            return images, message
-        target = images[0].with_name("image.nii.gz")
+            return done
+        image = done.images[0]
+        target = image.with_name("image.nii.gz")
         if damage == "dicom-extension":
-            img = nib.load(images[0])
+            img = nib.load(image)
             img.header.extensions.append(nifti1.Nifti1Extension(2, files[0].read_bytes()))
             target.write_bytes(gzip.compress(img.to_bytes()))
         elif damage == "corrupt-gz":
-            target.write_bytes(gzip.compress(images[0].read_bytes())[:-100])
-        images[0].unlink()
-        return ([] if damage == "no-output" else [target]), "Error: simulated"
+            target.write_bytes(gzip.compress(image.read_bytes())[:-100])
+        elif damage == "split":
+            shutil.copy(image, target.with_name("image_e2.nii"))
+            return convert.Conversion([image, target.with_name("image_e2.nii")], "")
+        image.unlink()
+        return convert.Conversion([] if damage == "no-output" else [target], "Error: simulated")
 
-    monkeypatch.setattr(bids, "_convert", convert)
+    monkeypatch.setattr(convert, "convert_series", convert_series)
     report = bids.to_bids(study[0], tmp_path / "bids", KEY)
     assert len(report.written) == 3 and len(report.failed) == 3
     expected = {"dicom-extension": "DICOM header", "corrupt-gz": "damaged gzip",
-                "no-output": "could not convert"}[damage]
+                "no-output": "dcm2niix said: Error: simulated", "split": "into 2 images"}[damage]
     for problem in report.failed:
         assert "_t2_tse_" in problem.source and expected in problem.message
         assert "mrishare-convert" not in problem.message  # temporary paths are not shown
@@ -309,6 +215,44 @@ def test_source_is_left_byte_identical_and_sample_study_converts(tmp_path):
     assert len(report.written) == 6 and len(report.skipped) == 1 and not report.failed
     assert "another modality" in report.skipped[0].message  # the screen capture
     assert not list(tmp_path.glob(".mrishare-*"))  # no temporary folder left behind
+
+
+def test_a_series_without_file_meta_header_is_converted(tmp_path):
+    """Old exports write bare data sets (no preamble, no 'DICM', implicit VR)."""
+    source = data.sample_path("dicom_study")
+    series = sorted(source.glob("DEBOER_*/*/003_*"))[0]
+    bare = write_bare(series, tmp_path / "src" / "old_export")
+    assert pydicom.dcmread(next(bare.iterdir()), force=True).preamble is None
+    report = bids.to_bids(tmp_path / "src", tmp_path / "bids", KEY)
+    assert report.skipped == [] and report.failed == []
+    label = KEY.label("VUMC0052288")
+    assert report.written == [f"sub-{label}/anat/sub-{label}_T1w.nii.gz"]
+    reference = bids.to_bids(series.parent, tmp_path / "reference", KEY)
+    ours = nib.load(tmp_path / "bids" / report.written[0])
+    theirs = nib.load(tmp_path / "reference" / reference.written[0])
+    np.testing.assert_array_equal(ours.dataobj.get_unscaled(), theirs.dataobj.get_unscaled())
+    np.testing.assert_array_equal(ours.affine, theirs.affine)
+
+
+@pytest.mark.parametrize(
+    ("birth", "scan", "expected"),
+    [
+        ("19870412", "20240411", "36"),  # the eve of a birthday
+        ("19870412", "20240412", "37"),  # the birthday itself
+        ("19350412", "20240411", "88"),  # the eve of the 89th birthday
+        ("19350412", "20240412", "89+"),  # 89
+        ("19340101", "20240301", "89+"),  # 90
+    ],
+)
+def test_bids_and_tabular_give_the_same_age(tmp_path, birth, scan, expected):
+    """participants.tsv holds identifiers.bids_age(identifiers.dicom_age(...)), by the calendar."""
+    person = dict(name=PersonName("Agefam^Given"), id="AGE0000001", other_id="",
+                  birth_date=f"{birth[:4]}-{birth[4:6]}-{birth[6:]}", sex="F", height_m="1.7",
+                  weight_kg="60", address="", telephone="", history="", comments="")
+    write_series(tmp_path / "src" / "series", person, scan, 1, "T1", T1)
+    bids.to_bids(tmp_path / "src", tmp_path / "bids", KEY)
+    row = (tmp_path / "bids" / "participants.tsv").read_text().splitlines()[1].split("\t")
+    assert row[1] == expected == identifiers.bids_age(identifiers.dicom_age("", birth, scan))
 
 
 def validator() -> list[str]:
