@@ -61,3 +61,12 @@ def test_coarsen_until_reaches_k_on_invented_people(k):
     assert len(out) == len(table)
     assert steps and steps[-1].k >= k and steps[-1].rows_at_risk == 0
     assert tabular.k_anonymity(table, list(quasi)) == 1  # the input is untouched
+
+
+def test_the_attacker_can_repeat_the_coarsening():
+    people = linkage.invented_participants(150, seed=7)
+    ladders = {"age": "age", "sex": "category", "postcode": tabular.place_ladder(linkage.AREAS)}
+    shared, steps = tabular.coarsen_until(people, ladders, k=5)
+    again = linkage.coarsen_like(people, steps, ladders)
+    for column in ladders:
+        assert again[column].astype(str).tolist() == shared[column].astype(str).tolist()

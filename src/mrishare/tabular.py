@@ -44,6 +44,7 @@ __all__ = [
     "AGE_CAP",
     "LADDERS",
     "SUPPRESSED",
+    "Step",
     "CoarseningStep",
     "age_at",
     "age_band",

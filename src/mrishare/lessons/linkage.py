@@ -9,6 +9,7 @@ province, so that a postcode can be coarsened to a place and a province
 * :func:`invented_participants`: a study's participants table before sharing;
 * :func:`invented_register`: a public register with names (think of an electoral roll);
 * :func:`link`: who could each shared row be?
+* :func:`coarsen_like`: the attacker coarsens the register just as the shared table was.
 
 Examples
 --------
@@ -23,15 +24,15 @@ True
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
 import numpy as np
 import pandas as pd
 
-from mrishare.tabular import age_at
+from mrishare.tabular import LADDERS, CoarseningStep, Step, age_at
 
-__all__ = ["AREAS", "invented_participants", "invented_register", "link"]
+__all__ = ["AREAS", "coarsen_like", "invented_participants", "invented_register", "link"]
 
 # Invented people: random combinations of common Dutch given and family names.
 _GIVEN_F = ("Anna", "Emma", "Eva", "Fleur", "Iris", "Julia", "Lotte", "Noor", "Sanne", "Sophie",
@@ -176,4 +177,39 @@ def link(
     out = shared.reset_index(drop=True).copy()
     out["candidates"] = counts
     out["name"] = names
+    return out
+
+
+def coarsen_like(table: pd.DataFrame, steps: Sequence[CoarseningStep],
+                 ladders: Mapping[str, str | list[Step]]) -> pd.DataFrame:
+    """Coarsen another table's columns exactly as :func:`~mrishare.tabular.coarsen_until` did.
+
+    The steps of a shared table are no secret, so an attacker can repeat them on a register.
+    For each column, the last step taken is applied to the original values (as
+    ``coarsen_until`` does).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table to coarsen (not changed; a copy is returned).
+    steps : sequence of CoarseningStep
+        What ``coarsen_until`` returned.
+    ladders : mapping
+        The same column -> ladder mapping that was given to ``coarsen_until``.
+
+    Examples
+    --------
+    >>> from mrishare import tabular
+    >>> t = pd.DataFrame({"age": [21, 22, 23, 24, 26, 27], "sex": ["F", "M"] * 3})
+    >>> _, steps = tabular.coarsen_until(t, {"age": "age", "sex": "category"}, k=3)
+    >>> coarsen_like(pd.DataFrame({"age": [35], "sex": ["F"]}), steps,
+    ...              {"age": "age", "sex": "category"})["age"].tolist()
+    ['30-39']
+    """
+    out = table.copy()
+    for column, ladder in ladders.items():
+        taken = [s.step for s in steps if s.column == column]
+        if taken:
+            named = dict(LADDERS[ladder] if isinstance(ladder, str) else ladder)
+            out[column] = named[taken[-1]](cast(pd.Series, table[column]))
     return out
