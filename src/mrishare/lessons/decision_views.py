@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ClickThrough", "click_through", "draw", "paths_table", "tree_data", "widget"]
 
 _FONT = 9  # points: the smallest text in the diagram
-_WIDTH = 7.0  # inches: the diagram fits the book's text column at 100 % zoom
+_WIDTH = 6.5  # inches: at 100 dpi the diagram fits the text column (about 670 px) unscaled
 
 
 @dataclass
@@ -80,7 +80,7 @@ def draw(tree: DecisionTree, decision: Decision | None = None,
 
     Questions are white boxes, outcomes coloured (Okabe-Ito palette: green public, orange
     restricted, blue derived only, purple find support); the answer that leads to a box is
-    written in italics on its left. Text is at least 9 pt when the 7-inch figure is shown at
+    written in italics on its left. Text is at least 9 pt when the 6.5-inch figure is shown at
     its natural size. A :class:`Decision` highlights its route and fades the rest.
 
     Parameters
@@ -106,7 +106,7 @@ def draw(tree: DecisionTree, decision: Decision | None = None,
     from matplotlib.patches import FancyBboxPatch
 
     nodes = _unfold(tree)
-    row_h, indent, box_w = 0.6, 1.28, 3.3  # inches
+    row_h, indent, box_w = 0.6, 1.2, 3.2  # inches
     height = row_h * len(nodes) + 0.4
     if ax is None:
         fig, ax = plt.subplots(figsize=(_WIDTH, height))
