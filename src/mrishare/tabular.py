@@ -1,19 +1,21 @@
-"""Participant tables: age bands, caps, coarsening, k-anonymity and linkage.
+"""Participant tables: age bands, caps, coarsening and k-anonymity.
 
 The images are not the only thing that identifies people: the table that travels with
 them does too. Sweeney showed that date of birth, sex and postcode alone single out most
 people in a population register. This module measures that risk and lowers it:
 
-* :func:`age_band` and :func:`cap_age` turn exact ages into bands (``35-39``) and cap
-  the oldest at 89 (``89+``), as BIDS recommends;
-* :func:`age_at`, :func:`coarsen_date` and :func:`coarsen_postcode` coarsen birth dates,
-  visit dates and places;
+* :func:`age_band` and :func:`cap_age` turn exact ages into bands (``35-39``) and write
+  ages of 89 or more as ``89+``, as BIDS recommends (the rule itself lives in
+  :mod:`mrishare.identifiers`, shared with the BIDS writer);
+* :func:`age_at`, :func:`coarsen_date`, :func:`coarsen_postcode` and :func:`coarsen_place`
+  coarsen birth dates, visit dates and places (postcode, then place, then province);
 * :func:`k_anonymity` and :func:`equivalence_classes` tell how many rows share each
   combination of quasi-identifiers (the smallest group is *k*);
-* :func:`coarsen_until` coarsens, step by step along :data:`LADDERS`, until every group
-  holds at least *k* people;
-* :func:`invented_participants`, :func:`invented_register` and :func:`link` stage a
-  linkage attack on invented people, so that you can watch it work and then fail.
+* :func:`coarsen_until` coarsens, step by step along :data:`LADDERS` (or a ladder you give,
+  such as :func:`place_ladder`), until every group holds at least *k* people.
+
+The invented people and the linkage attack of the book live in
+:mod:`mrishare.lessons.linkage`.
 
 Examples
 --------
@@ -29,33 +31,35 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
+from mrishare.identifiers import AGE_CAP, age_in_years, bids_age
+
 __all__ = [
     "AGE_CAP",
     "LADDERS",
+    "SUPPRESSED",
+    "Step",
     "CoarseningStep",
     "age_at",
     "age_band",
     "cap_age",
     "coarsen_date",
+    "coarsen_place",
     "coarsen_postcode",
     "coarsen_until",
     "equivalence_classes",
-    "invented_participants",
-    "invented_register",
     "k_anonymity",
-    "link",
+    "place_ladder",
     "records_at_risk",
 ]
 
-AGE_CAP = 89
-"""Ages above this are reported as ``89+`` (BIDS, following the US HIPAA Safe Harbor rule)."""
+Step = tuple[str, Callable[[pd.Series], pd.Series]]
 
 SUPPRESSED = "*"
 """What a value becomes when it is removed altogether."""
@@ -76,53 +80,57 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
 
 
-def cap_age(age: Any, cap: int = AGE_CAP) -> Any:
-    """Replace ages above ``cap`` by ``"89+"`` (keeps the others as whole years).
+def cap_age(age: Any) -> Any:
+    """Write ages of 89 or more as ``"89+"``; keep the others as whole years.
+
+    The cap is :data:`mrishare.identifiers.AGE_CAP` and the rule is
+    :func:`mrishare.identifiers.bids_age`, the same one the BIDS writer uses (BIDS recommends
+    ``89+`` for ages of 89 or higher; the US HIPAA Safe Harbor rule groups ages of 90 or
+    older).
 
     Parameters
     ----------
     age : number, list or pandas.Series
-    cap : int, default 89
+
+    Raises
+    ------
+    ValueError
+        For a negative age.
 
     Examples
     --------
-    >>> cap_age([34.6, 92])
-    [34, '89+']
+    >>> cap_age([34.6, 88.99, 89, 92])
+    [34, 88, '89+', '89+']
     """
 
     def one(value: Any) -> Any:
         if _missing(value):
             return value
-        years = int(np.floor(float(value)))
-        if years < 0:
-            raise ValueError(f"An age cannot be negative; got {value}. Check the birth date.")
-        return f"{cap}+" if years > cap else years
+        years = float(value)
+        text = bids_age(years)
+        return text if text.endswith("+") else int(np.floor(years))
 
     return _scalar_or_series(age, one)
 
 
-def age_band(age: Any, width: int = 5, cap: int = AGE_CAP) -> Any:
-    """Turn ages into bands of ``width`` years, and ages above ``cap`` into ``"89+"``.
+def age_band(age: Any, width: int = 5) -> Any:
+    """Turn ages into bands of ``width`` years, and ages of 89 or more into ``"89+"``.
 
-    Bands start at multiples of ``width``: with width 5, age 37 is ``"35-39"``.
+    Bands start at multiples of ``width``: with width 5, age 37 is ``"35-39"``; the last band
+    before the cap ends at 88.
 
     Parameters
     ----------
     age : number, list or pandas.Series
         Ages in years (fractions are floored).
     width : int, default 5
-    cap : int, default 89
-
-    Returns
-    -------
-    str, list of str or pandas.Series
 
     Examples
     --------
     >>> age_band(37)
     '35-39'
-    >>> age_band([18, 90], width=10)
-    ['10-19', '89+']
+    >>> age_band([18, 87, 89], width=10)
+    ['10-19', '80-88', '89+']
     """
     if width < 1:
         raise ValueError(f"An age band needs a width of at least 1 year; got {width}.")
@@ -130,23 +138,21 @@ def age_band(age: Any, width: int = 5, cap: int = AGE_CAP) -> Any:
     def one(value: Any) -> Any:
         if _missing(value):
             return value
-        capped = cap_age(value, cap)
+        capped = cap_age(value)
         if isinstance(capped, str):
             return capped
         low = capped // width * width
-        high = min(low + width - 1, cap)
+        high = min(low + width - 1, AGE_CAP - 1)
         return f"{low}-{high}" if high > low else str(low)
 
     return _scalar_or_series(age, one)
 
 
 def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime | pd.Timestamp):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, pd.Timestamp):
-        return value.date()
     text = str(value).strip()
     for fmt in ("%Y%m%d", "%Y-%m-%d", "%d-%m-%Y"):
         try:
@@ -159,7 +165,9 @@ def _as_date(value: Any) -> dt.date:
 
 
 def age_at(birth_date: Any, on: Any) -> Any:
-    """Whole years between a birth date and another date (the age on that day).
+    """Return whole years between a birth date and another day, by the calendar.
+
+    Uses :func:`mrishare.identifiers.age_in_years` for each pair; missing dates give NaN.
 
     Examples
     --------
@@ -172,8 +180,7 @@ def age_at(birth_date: Any, on: Any) -> Any:
     def one(birth: Any, day: Any) -> Any:
         if _missing(birth) or _missing(day):
             return np.nan
-        b, d = _as_date(birth), _as_date(day)
-        return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+        return age_in_years(_as_date(birth), _as_date(day))
 
     if isinstance(birth_date, pd.Series):
         days = on if isinstance(on, pd.Series) else pd.Series(on, index=birth_date.index)
@@ -235,6 +242,47 @@ def coarsen_postcode(postcode: Any, keep: int = 2) -> Any:
     return _scalar_or_series(postcode, one)
 
 
+def coarsen_place(postcode: Any, areas: Mapping[str, tuple[str, str]], to: str = "place"
+                  ) -> Any:
+    """Replace a postcode by the place or the province its four digits lie in.
+
+    The original Dutch guide advises coarsening a postcode to the place, and the place to the
+    province, rather than cutting digits. Which area lies where is data you give.
+
+    Parameters
+    ----------
+    postcode : str, list or pandas.Series
+    areas : mapping of str to (str, str)
+        Four-digit postcode area to ``(place, province)``.
+    to : {"place", "province"}, default "place"
+
+    Raises
+    ------
+    ValueError
+        For an unknown level, or a postcode whose area is not in ``areas``.
+
+    Examples
+    --------
+    >>> areas = {"9999": ("Zandstad", "Noordmark")}
+    >>> coarsen_place("9999 ZZ", areas), coarsen_place("9999 ZZ", areas, to="province")
+    ('Zandstad', 'Noordmark')
+    """
+    levels = {"place": 0, "province": 1}
+    if to not in levels:
+        raise ValueError(f"Expected to='place' or to='province', got {to!r}.")
+
+    def one(value: Any) -> Any:
+        if _missing(value):
+            return value
+        area = "".join(c for c in str(value) if c.isdigit())[:4]
+        if area not in areas:
+            raise ValueError(f"Postcode area {area!r} is not in the table of areas; add it "
+                             "or coarsen by digits with coarsen_postcode().")
+        return areas[area][levels[to]]
+
+    return _scalar_or_series(postcode, one)
+
+
 # ----------------------------------------------------------------------------- k-anonymity
 
 
@@ -252,7 +300,7 @@ def _check_columns(table: pd.DataFrame, columns: Sequence[str]) -> list[str]:
 
 
 def equivalence_classes(table: pd.DataFrame, quasi_identifiers: Sequence[str]) -> pd.DataFrame:
-    """Every combination of quasi-identifiers in the table, with how many rows share it.
+    """Return every combination of quasi-identifiers in the table, with how many rows share it.
 
     Returns
     -------
@@ -266,13 +314,14 @@ def equivalence_classes(table: pd.DataFrame, quasi_identifiers: Sequence[str]) -
     [1, 2]
     """
     columns = _check_columns(table, quasi_identifiers)
-    groups = table.astype({c: str for c in columns}).groupby(columns, dropna=False).size()
-    return (groups.rename("count").reset_index()
-            .sort_values(["count", *columns], kind="stable").reset_index(drop=True))
+    groups = cast(pd.Series, table.astype({c: str for c in columns})
+                  .groupby(columns, dropna=False).size())
+    counted = groups.to_frame("count").reset_index()
+    return counted.sort_values(["count", *columns], kind="stable").reset_index(drop=True)
 
 
 def k_anonymity(table: pd.DataFrame, quasi_identifiers: Sequence[str]) -> int:
-    """The size of the smallest group of rows sharing the same quasi-identifiers.
+    """Return the size of the smallest group of rows sharing the same quasi-identifiers.
 
     A table is *k-anonymous* when every person is indistinguishable from at least k-1
     others on these columns. ``k = 1`` means somebody is unique.
@@ -285,12 +334,13 @@ def k_anonymity(table: pd.DataFrame, quasi_identifiers: Sequence[str]) -> int:
     """
     if len(table) == 0:
         return 0
-    return int(equivalence_classes(table, quasi_identifiers)["count"].min())
+    counts = cast(pd.Series, equivalence_classes(table, quasi_identifiers)["count"])
+    return int(counts.min())
 
 
 def records_at_risk(table: pd.DataFrame, quasi_identifiers: Sequence[str], k: int = 5
                     ) -> pd.DataFrame:
-    """The rows whose combination of quasi-identifiers is shared by fewer than ``k`` rows.
+    """Return the rows whose quasi-identifiers are shared by fewer than ``k`` rows.
 
     Examples
     --------
@@ -299,9 +349,9 @@ def records_at_risk(table: pd.DataFrame, quasi_identifiers: Sequence[str], k: in
     [2]
     """
     columns = _check_columns(table, quasi_identifiers)
-    sizes = table.astype({c: str for c in columns}).groupby(columns, dropna=False)[
-        columns[0]].transform("size")
-    return table[sizes < k]
+    sizes = cast(pd.Series, table.astype({c: str for c in columns})
+                 .groupby(columns, dropna=False)[columns[0]].transform("size"))
+    return cast(pd.DataFrame, table[(sizes < k).to_numpy()])
 
 
 # ----------------------------------------------------------------------------- coarsening
@@ -325,7 +375,7 @@ def _suppress(s: pd.Series) -> pd.Series:
 
 #: Generalisation ladders: for each kind of column, named steps from fine to coarse.
 #: :func:`coarsen_until` climbs them one step at a time.
-LADDERS: dict[str, list[tuple[str, Callable[[pd.Series], pd.Series]]]] = {
+LADDERS: dict[str, list[Step]] = {
     "age": [("age band of 5 years", _band(5)), ("age band of 10 years", _band(10)),
             ("age band of 20 years", _band(20)), ("age removed", _suppress)],
     "postcode": [("postcode to 4 digits", _postcode(4)), ("postcode to 3 digits", _postcode(3)),
@@ -335,6 +385,22 @@ LADDERS: dict[str, list[tuple[str, Callable[[pd.Series], pd.Series]]]] = {
              ("date to decade", _date("decade")), ("date removed", _suppress)],
     "category": [("category removed", _suppress)],
 }
+
+
+def place_ladder(areas: Mapping[str, tuple[str, str]]) -> list[Step]:
+    """Return a postcode ladder that climbs to the place, then the province, then removal.
+
+    Pass it to :func:`coarsen_until` instead of a ladder name.
+
+    Examples
+    --------
+    >>> [name for name, _ in place_ladder({"9999": ("Zandstad", "Noordmark")})]
+    ['postcode to 4 digits', 'postcode to place', 'postcode to province', 'postcode removed']
+    """
+    return [("postcode to 4 digits", _postcode(4)),
+            ("postcode to place", lambda s: coarsen_place(s, areas, "place")),
+            ("postcode to province", lambda s: coarsen_place(s, areas, "province")),
+            ("postcode removed", _suppress)]
 
 
 @dataclass
@@ -350,13 +416,13 @@ class CoarseningStep:
 @dataclass
 class _Ladder:
     column: str
-    steps: list[tuple[str, Callable[[pd.Series], pd.Series]]]
+    steps: list[Step]
     taken: int = field(default=0)
 
 
 def coarsen_until(
     table: pd.DataFrame,
-    quasi_identifiers: dict[str, str],
+    quasi_identifiers: Mapping[str, str | list[Step]],
     k: int = 5,
     max_suppressed: int = 0,
 ) -> tuple[pd.DataFrame, list[CoarseningStep]]:
@@ -372,9 +438,10 @@ def coarsen_until(
     ----------
     table : pandas.DataFrame
         Not changed; a coarsened copy is returned.
-    quasi_identifiers : dict
-        Column name -> ladder name in :data:`LADDERS` (``"age"``, ``"postcode"``,
-        ``"date"``, ``"category"``).
+    quasi_identifiers : mapping
+        Column name -> ladder: a name in :data:`LADDERS` (``"age"``, ``"postcode"``,
+        ``"date"``, ``"category"``) or a list of ``(step name, function)`` such as
+        :func:`place_ladder` returns.
     k : int, default 5
     max_suppressed : int, default 0
         Stop coarsening once at most this many rows are still at risk, and leave those
@@ -387,17 +454,20 @@ def coarsen_until(
 
     Examples
     --------
-    >>> t = invented_participants(60, seed=1)
-    >>> out, steps = coarsen_until(t, {"age": "age", "sex": "category",
-    ...                                "postcode": "postcode"}, k=5)
-    >>> k_anonymity(out, ["age", "sex", "postcode"]) >= 5
-    True
+    >>> t = pd.DataFrame({"age": [21, 22, 23, 24, 26, 27], "sex": ["F", "M"] * 3})
+    >>> out, steps = coarsen_until(t, {"age": "age", "sex": "category"}, k=3)
+    >>> k_anonymity(out, ["age", "sex"]), [s.step for s in steps]
+    (3, ['age band of 5 years', 'age band of 10 years'])
     """
-    unknown = {c: ladder for c, ladder in quasi_identifiers.items() if ladder not in LADDERS}
+    unknown = {c: ladder for c, ladder in quasi_identifiers.items()
+               if isinstance(ladder, str) and ladder not in LADDERS}
     if unknown:
         raise ValueError(f"Unknown ladders {unknown}; known: {sorted(LADDERS)}.")
     columns = _check_columns(table, list(quasi_identifiers))
-    ladders = [_Ladder(c, LADDERS[quasi_identifiers[c]]) for c in columns]
+    ladders = []
+    for c in columns:
+        ladder = quasi_identifiers[c]
+        ladders.append(_Ladder(c, LADDERS[ladder] if isinstance(ladder, str) else list(ladder)))
     current = table.copy()
     steps: list[CoarseningStep] = []
     while k_anonymity(current, columns) < k:
@@ -428,144 +498,3 @@ def coarsen_until(
                                     k_anonymity(current.drop(at_risk.index), columns), 0))
         current = current.drop(at_risk.index)
     return current, steps
-
-
-# ----------------------------------------------------------------------------- linkage demo
-
-# Invented people: random combinations of common Dutch given and family names.
-_GIVEN_F = ("Anna", "Emma", "Eva", "Fleur", "Iris", "Julia", "Lotte", "Noor", "Sanne", "Sophie",
-            "Lisa", "Femke", "Maud", "Roos", "Esther", "Ingrid", "Marloes", "Anouk")
-_GIVEN_M = ("Bas", "Daan", "Joost", "Lars", "Luuk", "Milan", "Niels", "Pieter", "Ruben",
-            "Sem", "Thijs", "Tim", "Wouter", "Jeroen", "Koen", "Martijn", "Rik", "Stijn")
-_FAMILY = ("de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Janssen",
-           "Visser", "Smit", "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters",
-           "Hendriks", "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Dijkstra", "Smits",
-           "de Graaf", "van der Meer", "Kok", "Jacobs", "de Haan", "Vermeulen", "van den Heuvel")
-# Four-digit postcode areas around an invented university town (most volunteers live
-# close by), and a few further away. Two digits name a region, one digit a province.
-_AREAS = ("2311", "2312", "2313", "2316", "2331", "2332", "2333", "2334", "2341", "2351",
-          "2371", "2182", "2201", "2265", "3511", "1012", "9712")
-_AREA_WEIGHTS = np.array([8, 8, 6, 5, 7, 6, 9, 5, 4, 4, 2, 2, 2, 2, 1, 1, 1], float)
-_AREA_WEIGHTS /= _AREA_WEIGHTS.sum()
-_DIAGNOSES = ("healthy control", "healthy control", "healthy control", "migraine",
-              "multiple sclerosis", "epilepsy", "depression")
-
-
-def invented_participants(n: int = 120, seed: int = 0, *, first_scan: str = "2024-01-08"
-                          ) -> pd.DataFrame:
-    """An invented participants table, as a study might keep it before sharing.
-
-    Columns: ``participant_id``, ``birth_date``, ``age`` (at the scan), ``sex``,
-    ``postcode`` (four digits and two letters), ``scan_date``, ``diagnosis``. The people
-    live in a few invented postcode areas, as a study's volunteers do.
-
-    Examples
-    --------
-    >>> t = invented_participants(10, seed=3)
-    >>> list(t.columns)[:4]
-    ['participant_id', 'birth_date', 'age', 'sex']
-    """
-    rng = np.random.default_rng(seed)
-    start = _as_date(first_scan)
-    rows = []
-    for i in range(n):
-        sex = str(rng.choice(["F", "M"]))
-        scan = start + dt.timedelta(days=int(rng.integers(0, 300)))
-        # most volunteers are students; the others spread over adult life
-        years = rng.uniform(18, 30) if rng.random() < 0.6 else rng.uniform(30, 80)
-        birth = scan - dt.timedelta(days=int(years * 365.25))
-        area = str(rng.choice(_AREAS, p=_AREA_WEIGHTS))
-        letters = "".join(rng.choice(list("ABCDEFGHJKLMNPRSTVWXZ"), 2))
-        rows.append({
-            "participant_id": f"sub-{i + 1:03d}",
-            "birth_date": birth.isoformat(),
-            "age": age_at(birth, scan),
-            "sex": sex,
-            "postcode": f"{area} {letters}",
-            "scan_date": scan.isoformat(),
-            "diagnosis": str(rng.choice(_DIAGNOSES)),
-        })
-    return pd.DataFrame(rows)
-
-
-def invented_register(participants: pd.DataFrame, extra: int = 2000, seed: int = 1
-                      ) -> pd.DataFrame:
-    """An invented public register (think of an electoral roll) that also holds the participants.
-
-    Every participant appears with an invented name, birth date, sex and postcode, mixed
-    among ``extra`` other invented residents of the same postcode areas. This is the
-    "other table" an attacker links to.
-
-    Examples
-    --------
-    >>> p = invented_participants(5, seed=2)
-    >>> len(invented_register(p, extra=20))
-    25
-    """
-    rng = np.random.default_rng(seed)
-
-    def name(sex: str) -> str:
-        given = rng.choice(_GIVEN_F if sex == "F" else _GIVEN_M)
-        return f"{given} {rng.choice(_FAMILY)}"
-
-    rows = [{"name": name(r.sex), "birth_date": r.birth_date, "sex": r.sex,
-             "postcode": r.postcode} for r in participants.itertuples()]
-    for _ in range(extra):
-        sex = str(rng.choice(["F", "M"]))
-        birth = dt.date(1935, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365 * 72)))
-        letters = "".join(rng.choice(list("ABCDEFGHJKLMNPRSTVWXZ"), 2))
-        rows.append({"name": name(sex), "birth_date": birth.isoformat(), "sex": sex,
-                     "postcode": f"{rng.choice(_AREAS, p=_AREA_WEIGHTS)} {letters}"})
-    order = rng.permutation(len(rows))
-    return pd.DataFrame(rows).iloc[order].reset_index(drop=True)
-
-
-def link(
-    shared: pd.DataFrame,
-    register: pd.DataFrame,
-    on: dict[str, Callable[[pd.Series], pd.Series] | None] | Sequence[str],
-) -> pd.DataFrame:
-    """Link a shared table to a register on quasi-identifiers: who could each row be?
-
-    Parameters
-    ----------
-    shared : pandas.DataFrame
-        The table as shared (possibly coarsened).
-    register : pandas.DataFrame
-        The attacker's table with names.
-    on : list of column names, or dict column -> function
-        Columns to join on. A function coarsens the register's column the same way the
-        shared table was coarsened (the attacker can do that too).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per shared row: ``candidates`` (how many register entries fit) and
-        ``name`` (the one name when exactly one fits, else empty).
-
-    Examples
-    --------
-    >>> p = invented_participants(30, seed=4)
-    >>> r = invented_register(p, extra=200)
-    >>> result = link(p, r, ["birth_date", "sex", "postcode"])
-    >>> int((result["candidates"] == 1).sum()) >= 25
-    True
-    """
-    functions = dict(on) if isinstance(on, dict) else {c: None for c in on}
-    columns = _check_columns(shared, list(functions))
-    _check_columns(register, columns)
-    attacker = register.copy()
-    for column, function in functions.items():
-        if function is not None:
-            attacker[column] = function(register[column])
-    keys = attacker.astype({c: str for c in columns})
-    groups = keys.groupby(columns)["name"].agg(["size", "first"])
-    wanted = shared[columns].astype(str)
-    index = pd.MultiIndex.from_frame(wanted) if len(columns) > 1 else pd.Index(wanted[columns[0]])
-    found = groups.reindex(index)
-    counts = found["size"].fillna(0).astype(int).to_numpy()
-    names = np.where(counts == 1, found["first"].fillna("").to_numpy(), "")
-    out = shared.reset_index(drop=True).copy()
-    out["candidates"] = counts
-    out["name"] = names
-    return out

@@ -1,4 +1,4 @@
-"""Tests for mrishare.repositories: the shipped table, its checks, and the filter."""
+"""Tests for mrishare.lessons.repositories: the shipped table, its checks, and the filter."""
 
 from __future__ import annotations
 
@@ -7,11 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from mrishare import decision, repositories
-from mrishare.repositories import RepositoryTableError, filter_repositories, load_repositories
+from mrishare.errors import RuleFileError
+from mrishare.lessons import decision, repositories
+from mrishare.lessons.repositories import (
+    RepositoryTableError,
+    filter_repositories,
+    load_repositories,
+)
 
 REQUIRED = {"OpenNeuro", "DANS Data Station Life Sciences", "DataverseNL", "EBRAINS",
-            "Public-nEUro", "Zenodo", "OSF"}
+            "Public-nEUro", "Zenodo", "OSF", "NeuroVault", "Health-RI XNAT",
+            "4TU.ResearchData", "NITRC Image Repository"}
+SHARING = [k for k in decision.OUTCOMES if k != "support"]
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +37,29 @@ def test_every_row_has_a_source_and_dates(repos):
     for r in repos:
         assert r.url.startswith("https://"), r.name
         assert r.source.strip(), r.name
-        assert r.read_on == "2026-11", r.name
+        assert re.fullmatch(r"2026-11(-\d{2})?", r.read_on), r.name
+        assert r.processing_agreement.strip(), r.name
         assert r.documented_on == "undated" or re.fullmatch(
             r"\d{4}(-\d{2}-\d{2})?", r.documented_on), r.name
         assert r.verified in repositories.VERIFIED_VALUES
 
 
+def test_rows_checked_for_this_edition_carry_a_full_date(repos):
+    for name in ("OpenNeuro", "EBRAINS", "NeuroVault", "Health-RI XNAT", "4TU.ResearchData",
+                 "NITRC Image Repository", "Public-nEUro"):
+        row = next(r for r in repos if r.name == name)
+        assert row.read_on == "2026-11-30", name
+    openneuro = next(r for r in repos if r.name == "OpenNeuro")
+    assert "destroy any key" in openneuro.notes and "36 months" in openneuro.notes
+    assert "embargoed" in openneuro.access
+
+
 def test_every_outcome_has_an_eu_repository(repos):
-    for outcome in decision.OUTCOMES:
+    for outcome in SHARING:
         assert filter_repositories(outcome, must_stay_in_eu=True, repositories=repos), outcome
 
 
-@pytest.mark.parametrize("outcome", [None, *decision.OUTCOMES])
+@pytest.mark.parametrize("outcome", [None, *SHARING])
 @pytest.mark.parametrize("eu", [False, True])
 def test_filter_keeps_only_matching_rows(repos, outcome, eu):
     kept = filter_repositories(outcome, must_stay_in_eu=eu, repositories=repos)
@@ -67,8 +85,12 @@ def test_filter_examples_from_the_documentation(repos):
     assert "NeuroVault" in derived
 
 
+def test_find_support_suits_no_repository(repos):
+    assert filter_repositories("support", repositories=repos) == []
+
+
 def test_filter_accepts_a_decision(repos):
-    d = decision.evaluate({"deidentify": "yes", "legal_basis": "not_needed"})
+    d = decision.evaluate({"deidentify": "yes", "legal_basis": "yes", "purposes": "conditions"})
     assert filter_repositories(d, repositories=repos) == filter_repositories(
         "restricted", repositories=repos)
 
@@ -87,16 +109,18 @@ def test_table_as_dataframe():
 
 
 HEADER = "\t".join(
-    ["name", "url", "data_location", "in_eea", "access", "dua", "defacing", "size_limit",
-     "cost", "outcomes", "notes", "source", "documented_on", "read_on", "verified"])
+    ["name", "url", "data_location", "in_eea", "access", "dua", "processing_agreement",
+     "defacing", "size_limit", "cost", "outcomes", "notes", "source", "documented_on",
+     "read_on", "verified"])
 
 
 def _row(**changes):
     values = dict(name="Test repo", url="https://example.org", data_location="Utopia",
-                  in_eea="yes", access="open;restricted", dua="yes", defacing="no",
+                  in_eea="yes", access="open;restricted", dua="yes",
+                  processing_agreement="yes", defacing="no",
                   size_limit="1 GB", cost="free", outcomes="public;restricted", notes="",
                   source="https://example.org/docs", documented_on="2026-01-01",
-                  read_on="2026-11", verified="no")
+                  read_on="2026-11-30", verified="no")
     values.update(changes)
     return "\t".join(values.values())
 
@@ -124,7 +148,9 @@ def test_load_a_custom_table(tmp_path):
         ([HEADER, _row(access="open;public")], r"access='open;public'.*open, registered"),
         ([HEADER, _row(outcomes="")], r"outcomes=''"),
         ([HEADER, _row(verified="sure")], r"verified='sure'"),
-        ([HEADER, "Short row\thttps://x"], r"does not have 15 tab-separated fields"),
+        ([HEADER, _row(outcomes="support")], r"outcomes='support'"),
+        ([HEADER, _row(read_on="last week")], r"read_on='last week'; expected a date"),
+        ([HEADER, "Short row\thttps://x"], r"does not have 16 tab-separated fields"),
     ],
 )
 def test_bad_tables_are_refused_with_file_and_line(tmp_path, lines, message):
@@ -132,6 +158,7 @@ def test_bad_tables_are_refused_with_file_and_line(tmp_path, lines, message):
     with pytest.raises(RepositoryTableError, match=message) as info:
         load_repositories(path)
     assert str(path) in str(info.value)
+    assert isinstance(info.value, RuleFileError)
 
 
 BOOK_CHAPTER = Path(__file__).resolve().parents[1] / "book" / "repositories.md"
@@ -145,7 +172,7 @@ def test_book_chapter_matches_the_table(repos):
         section = text.split(f"### {r.name}\n", 1)
         assert len(section) == 2, f"no section for {r.name} in {BOOK_CHAPTER}"
         body = section[1].split("\n### ", 1)[0]
-        for value in (r.url, r.data_location, r.dua, r.defacing, r.size_limit, r.cost,
-                      r.notes, r.documented_on, r.verified):
+        for value in (r.url, r.data_location, r.dua, r.processing_agreement, r.defacing,
+                      r.size_limit, r.cost, r.notes, r.documented_on, r.read_on, r.verified):
             assert value in body, f"{r.name}: {value!r} missing from the chapter"
         assert f"| {r.name} |" in text

@@ -1,7 +1,7 @@
 """Where to share: a table of repositories for brain MRI, and a filter for it.
 
-The table lives in ``repositories.tsv`` next to this module (edit it there, by hand: it is
-the source, not generated). One row per repository; its columns are:
+The table lives in ``mrishare/rules/repositories.tsv`` (edit it there, by hand: it is the
+source, not generated). One row per repository; its columns are:
 
 ``name``, ``url``
     The repository and its home page.
@@ -15,10 +15,13 @@ the source, not generated). One row per repository; its columns are:
     ``private`` (invited collaborators only).
 ``dua``
     Whether and how a data use agreement can be attached.
+``processing_agreement``
+    Whether the repository signs a processing agreement (GDPR Art. 28) when it holds personal
+    data for you, as far as its documentation says.
 ``defacing``, ``size_limit``, ``cost``
     As documented, in words.
 ``outcomes``
-    Which outcomes of :mod:`mrishare.decision` the repository suits (``public``,
+    Which outcomes of :mod:`mrishare.lessons.decision` the repository suits (``public``,
     ``restricted``, ``derived``), separated by ``;``.
 ``notes``
     Anything a reader should know before choosing it.
@@ -27,7 +30,8 @@ the source, not generated). One row per repository; its columns are:
 ``documented_on``
     The date the source gives for its information (``undated`` if none).
 ``read_on``
-    When mrishare read the source.
+    When the row was last checked against its source (``YYYY-MM-DD``, or ``YYYY-MM`` for rows
+    not re-checked since).
 ``verified``
     ``yes`` (every fact from the provider's own pages), ``partly`` (some facts from
     other sources or not found; the row says which), ``no`` (not checked against
@@ -38,7 +42,7 @@ on a row, and tell us when a row is out of date.
 
 Examples
 --------
->>> from mrishare import repositories
+>>> from mrishare.lessons import repositories
 >>> names = [r.name for r in repositories.filter_repositories("restricted",
 ...                                                           must_stay_in_eu=True)]
 >>> "Public-nEUro" in names and "OpenNeuro" not in names
@@ -48,13 +52,14 @@ True
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, fields
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from mrishare.decision import OUTCOMES, Decision
+from mrishare import rules
 from mrishare.errors import RuleFileError
+from mrishare.lessons.decision import OUTCOMES, Decision
 
 __all__ = [
     "ACCESS_MODELS",
@@ -86,6 +91,7 @@ class Repository:
     in_eea: str
     access: tuple[str, ...]
     dua: str
+    processing_agreement: str
     defacing: str
     size_limit: str
     cost: str
@@ -98,21 +104,20 @@ class Repository:
 
     @property
     def keeps_data_in_eu(self) -> bool:
-        """True when the data stay in the EU/EEA, or can be made to (``in_eea`` yes or choice)."""
+        """Return True when the data stay in the EU/EEA or can be made to (yes or choice)."""
         return self.in_eea in ("yes", "choice")
 
 
 _COLUMNS = tuple(f.name for f in fields(Repository))
-_LISTS = {"access": ACCESS_MODELS, "outcomes": tuple(OUTCOMES)}
+_SHARING_OUTCOMES = tuple(k for k in OUTCOMES if k != "support")
+_LISTS = {"access": ACCESS_MODELS, "outcomes": _SHARING_OUTCOMES}
 _CHOICES = {"in_eea": EEA_VALUES, "verified": VERIFIED_VALUES}
-
-
-def _default_table() -> Path:
-    return Path(str(files("mrishare") / "repositories.tsv"))
+_DATE = re.compile(r"\d{4}-\d{2}(-\d{2})?")
+RULE_FILE = "repositories.tsv"
 
 
 def load_repositories(path: str | Path | None = None) -> list[Repository]:
-    """Read the repository table.
+    """Read the repository table and check every row.
 
     Parameters
     ----------
@@ -127,9 +132,9 @@ def load_repositories(path: str | Path | None = None) -> list[Repository]:
     Raises
     ------
     RepositoryTableError
-        If a column is missing or unknown, a row has the wrong number of fields, or a
-        value is not one of those allowed; the message names the file, the line and the
-        allowed values.
+        If a column is missing or unknown, a row has the wrong number of fields, a value
+        is not one of those allowed, or ``read_on`` is not a date; the message names the
+        file, the line and the allowed values.
 
     Examples
     --------
@@ -137,7 +142,7 @@ def load_repositories(path: str | Path | None = None) -> list[Repository]:
     >>> "OpenNeuro" in [r.name for r in repos]
     True
     """
-    path = Path(path) if path is not None else _default_table()
+    path = rules.path(RULE_FILE if path is None else path)
     with path.open(encoding="utf-8", newline="") as handle:
         numbered = [(n, line) for n, line in enumerate(handle, start=1)
                     if not line.startswith("#")]
@@ -175,6 +180,11 @@ def load_repositories(path: str | Path | None = None) -> list[Repository]:
                     "separated by ';'."
                 )
             values[column] = items
+        if not _DATE.fullmatch(values["read_on"]):
+            raise RepositoryTableError(
+                f"{path}: line {line} ({values['name']!r}) has read_on="
+                f"{values['read_on']!r}; expected a date, YYYY-MM-DD (or YYYY-MM)."
+            )
         repos.append(Repository(**values))
     return repos
 
@@ -184,13 +194,14 @@ def filter_repositories(
     must_stay_in_eu: bool = False,
     repositories: list[Repository] | None = None,
 ) -> list[Repository]:
-    """Repositories that suit a decision-tree outcome and, if asked, keep data in the EU.
+    """Return the repositories that suit an outcome and, if asked, keep data in the EU.
 
     Parameters
     ----------
     outcome : str or Decision, optional
         ``"public"``, ``"restricted"`` or ``"derived"``, or a result of
-        :func:`mrishare.decision.evaluate`. None keeps every outcome.
+        :func:`mrishare.lessons.decision.evaluate`. None keeps every outcome; ``"support"``
+        keeps none (find support before you choose).
     must_stay_in_eu : bool, default False
         Keep only repositories whose storage is in the EU/EEA or can be chosen to be.
     repositories : list of Repository, optional
@@ -216,7 +227,7 @@ def filter_repositories(
     if outcome is not None and outcome not in OUTCOMES:
         raise ValueError(
             f"Unknown outcome {outcome!r}; expected one of {', '.join(OUTCOMES)} "
-            "(or a Decision from mrishare.decision.evaluate)."
+            "(or a Decision from mrishare.lessons.decision.evaluate)."
         )
     repos = load_repositories() if repositories is None else repositories
     return [
@@ -227,7 +238,7 @@ def filter_repositories(
 
 
 def table(repositories: list[Repository] | None = None, columns: list[str] | None = None) -> Any:
-    """The repositories as a pandas DataFrame, lists joined by commas, for display.
+    """Return the repositories as a pandas DataFrame, lists joined by commas, for display.
 
     Parameters
     ----------
