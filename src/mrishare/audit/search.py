@@ -184,8 +184,10 @@ class FileSearch:
         header = image.header
         for name in header.keys():
             value = header[name]
+            if value.dtype.kind != "S" or name == "magic":
+                continue
             text = value.item()
-            if isinstance(text, bytes) and name != "magic":
+            if isinstance(text, bytes):
                 self.search(f"header field {name}", text.decode("latin-1"))
         for i, ext in enumerate(header.extensions):
             content = ext.content if isinstance(ext.content, bytes) else bytes(ext.content)
