@@ -130,6 +130,15 @@ def test_usage_errors(tmp_path, extra, message, capsys):
     assert message in capsys.readouterr().err
 
 
+def test_source_that_is_not_a_folder_exits_2(tmp_path, key_file, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run(["prepare", str(tmp_path / "nothing"), str(tmp_path / "shared"), "--key-file",
+             str(key_file)])
+    assert exit_info.value.code == 2
+    assert "is not a folder" in capsys.readouterr().err
+    assert not (tmp_path / "shared").exists()
+
+
 def test_destination_inside_source_exits_2(tmp_path, key_file):
     source = study_subset(tmp_path / "src", ("DEBOER*/*/005_*",))
     result = subprocess.run(

@@ -13,6 +13,7 @@ import pytest
 from helpers import study_subset, tree_digest
 
 from mrishare import audit, data, pipeline
+from mrishare.errors import DestinationError, SourceError
 from mrishare.keys import Key
 
 KEY = Key(bytes(range(32)))
@@ -42,18 +43,46 @@ def test_independent_audit_of_the_result_is_clean(prepared):
 
 
 def test_every_anatomical_image_defaced_and_checked(prepared):
-    images = [image for p in prepared.participants for image in p.images]
-    assert sorted(image["suffix"] for image in images) == ["T1w"] * 3 + ["T2w"] * 3
+    images = [image for _, image in prepared.images()]
+    assert sorted(image.suffix for image in images) == ["T1w"] * 3 + ["T2w"] * 3
     for image in images:
-        assert image["qc"]["passed"], image
-        assert (prepared.report.parent / "images" / image["renders"][0]).is_file()
-    t2 = [image for image in images if image["suffix"] == "T2w"]
-    assert all("T1w" in image["defaced"] for image in t2)
+        assert isinstance(image, pipeline.ImageResult)
+        assert image.qc is not None and image.qc.passed, image
+        assert image.qc.summary.startswith("QC PASSED")
+        assert (prepared.report.parent / "images" / image.renders[0]).is_file()
+    t2 = [image for image in images if image.suffix == "T2w"]
+    assert all(image.defaced == "face region of the session's T1w, carried to this image"
+               for image in t2)
+
+
+def test_to_frame_one_row_per_image(prepared):
+    frame = prepared.to_frame()
+    assert list(frame.columns) == list(pipeline.FRAME_COLUMNS)
+    assert len(frame) == 6
+    labels = sorted(f"sub-{p.label}" for p in prepared.participants)
+    assert sorted(set(frame["participant"])) == labels
+    assert sorted(frame["session"]) == ["ses-1"] * 4 + ["ses-2"] * 2
+    assert frame["qc_passed"].tolist() == [True] * 6
+    assert (frame["brain_removed_ml"] == 0).all()
+    assert (frame["face_removed_share"] >= 0.95).all() and (frame["head_fit"] >= 0.85).all()
+    first = prepared.participants[0].images[0]
+    row = frame.iloc[0]
+    assert (row["path"], row["image"], row["defaced"]) == (first.path, first.suffix,
+                                                          first.defaced)
+    assert row["head_fit"] == first.qc.measures["head_fit"]
+
+
+def test_state_files_read_back_into_the_records(prepared):
+    from mrishare.pipeline import state
+
+    report = prepared.report.parent
+    for participant in prepared.participants:
+        assert state.load_state(report, participant.label) == participant
 
 
 def test_screenshot_skipped_with_reason(prepared):
     skipped = [item for p in prepared.participants for item in p.skipped]
-    assert len(skipped) == 1 and "099_Screen_capture" in skipped[0]["source"]
+    assert len(skipped) == 1 and "099_Screen_capture" in skipped[0].source
 
 
 def test_report_beside_the_dataset(prepared):
@@ -87,26 +116,35 @@ def test_prepare_is_idempotent(prepared):
 
 
 def test_a_failing_participant_does_not_stop_the_others(tmp_path, monkeypatch):
+    from mrishare import deface
+
     source = study_subset(tmp_path / "src", TWO)
     labels = pipeline.list_participants(source, KEY)
     assert len(labels) == 2
-    real = pipeline._deface_session
+    real = deface.deface_images
+    calls = []
 
-    def broken(build, paths, renders, label):
-        if label == labels[0]:
+    def broken(reference, others=None, method="template"):
+        calls.append(method)
+        if len(calls) == 1:  # one job, participants in label order: the first one crashes
             raise RuntimeError("simulated crash while defacing")
-        return real(build, paths, renders, label)
+        return real(reference, others, method)
 
-    monkeypatch.setattr(pipeline, "_deface_session", broken)
+    monkeypatch.setattr(deface, "deface_images", broken)
     dst = tmp_path / "shared"
     first = pipeline.prepare(source, dst, KEY, progress=False, check_face=False)
     status = {p.label: p.status for p in first.participants}
     assert status == {labels[0]: "failed", labels[1]: "done"}
+    assert first.failed[0].failed == [pipeline.SourceNote(
+        "(participant)", "RuntimeError: simulated crash while defacing")]
     assert first.exit_status == 3
     assert not (dst / f"sub-{labels[0]}").exists()  # nothing half-written
     assert "simulated crash" in first.report.read_text()
+    # a session with a T2w only: the T2w is the reference, and the report says so
+    assert [image.defaced for _, image in first.images()] == [
+        "template face region carried by registration (no T1w in this session)"]
 
-    monkeypatch.setattr(pipeline, "_deface_session", real)
+    monkeypatch.setattr(deface, "deface_images", real)
     second = pipeline.prepare(source, dst, KEY, progress=False, check_face=False)
     assert second.reused == [labels[1]]
     assert {p.label: p.status for p in second.participants} == dict.fromkeys(labels, "done")
@@ -129,7 +167,7 @@ def test_participant_label_prepares_one(tmp_path):
 def test_destination_inside_source_is_refused(tmp_path, where):
     source = study_subset(tmp_path / "src", ("DEBOER*/*/005_*",))
     dst = source / "out" if where == "inside" else source
-    with pytest.raises(pipeline.PrepareError, match="inside the source"):
+    with pytest.raises(DestinationError, match="inside the source"):
         pipeline.prepare(source, dst, KEY)
     assert not (source / "out").exists()
 
@@ -138,8 +176,26 @@ def test_foreign_destination_is_refused(tmp_path):
     source = study_subset(tmp_path / "src", ("DEBOER*/*/005_*",))
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "thesis.docx").write_text("mine")
-    with pytest.raises(pipeline.PrepareError, match="did not write"):
+    with pytest.raises(DestinationError, match="not an empty folder"):
         pipeline.prepare(source, tmp_path / "other", KEY)
+    assert [p.name for p in (tmp_path / "other").iterdir()] == ["thesis.docx"]
+
+
+def test_source_that_is_not_a_folder_is_refused(tmp_path):
+    with pytest.raises(SourceError, match="not a folder"):
+        pipeline.prepare(tmp_path / "nothing", tmp_path / "shared", KEY)
+    assert not (tmp_path / "shared").exists()
+
+
+def test_damaged_state_file_stops_with_a_clear_message(tmp_path):
+    source = study_subset(tmp_path / "src", ("DEBOER*/*/005_*",))
+    label = pipeline.list_participants(source, KEY)[0]
+    state_file = tmp_path / "shared_report" / "state" / f"{label}.json"
+    state_file.parent.mkdir(parents=True)
+    state_file.write_text('{"label": "' + label + '", "status": "done", "images": [')
+    with pytest.raises(pipeline.PrepareError, match=r"state file .* is damaged.*Delete it"):
+        pipeline.prepare(source, tmp_path / "shared", KEY, progress=False)
+    assert not (tmp_path / "shared").exists()
 
 
 def test_random_key_cannot_resume(tmp_path):

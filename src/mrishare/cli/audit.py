@@ -14,13 +14,12 @@ Write the JSON report outside DIR, or audit it next time with the rest.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 
 from mrishare import audit as _audit
-from mrishare._paths import atomic_write
+from mrishare._paths import write_json
 
 HELP = "find identifiers left anywhere in a dataset (exit 1 when found)"
 
@@ -65,8 +64,6 @@ def main(args: argparse.Namespace) -> int:
                           check_face=not args.no_face_check, exclude=exclude)
     print(report.summary(limit=args.limit))
     if args.json:
-        with atomic_write(args.json, "w") as f:
-            json.dump(report.to_dict(), f, indent=2)
-            f.write("\n")
+        write_json(args.json, report.to_dict())
     sys.stdout.flush()
     return report.exit_status

@@ -47,6 +47,7 @@ def main(args: argparse.Namespace) -> int:
     """Run prepare and return the exit status."""
     from mrishare import pipeline
     from mrishare.cli import UsageError
+    from mrishare.errors import DestinationError, PrepareError, SourceError
 
     if args.list_participants and args.key_file is None:
         raise UsageError("Labels come from the key: give --key-file to list them.")
@@ -62,14 +63,14 @@ def main(args: argparse.Namespace) -> int:
             args.src, args.dst, key, participant_labels=args.participant_label,
             jobs=args.jobs, report_dir=args.report_dir, check_face=not args.no_face_check,
         )
-    except pipeline.PrepareError as error:
+    except (PrepareError, SourceError, DestinationError) as error:
         raise UsageError(str(error)) from None
     for participant in result.failed:
         # Source folders often carry names: stderr gives the label and the reason, the
         # private report also the folder.
         for item in participant.failed:
             log.error("sub-%s %s: %s (the source series is named in the report)",
-                      participant.label, participant.status, item["reason"])
+                      participant.label, participant.status, item.reason)
     audit = result.audit
     state = "not run" if audit is None else ("clean" if audit.clean else
                                               f"{len(audit.findings)} findings")

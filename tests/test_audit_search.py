@@ -1,4 +1,4 @@
-"""Tests of mrishare.audit: harvest identifiers, find them in every carrier, no false alarms."""
+"""Tests of mrishare.audit.audit: find identifiers in every carrier, and no false alarms."""
 
 from __future__ import annotations
 
@@ -11,54 +11,10 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian
+from audit_helpers import ROOT, clean_dicom, kinds_at, write_dicom
+from pydicom.dataset import Dataset
 
 from mrishare import audit, data
-
-NAME = "Jansen^Marieke^A"
-PATIENT_ID = "VUMC0047131"
-BIRTH = "19870412"
-ROOT = "1.2.999.4711"
-
-
-def write_dicom(path: Path, **overrides) -> Path:
-    """A tiny MR file with invented identifiers (header only, 2x2 pixels)."""
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
-    ds.file_meta.MediaStorageSOPInstanceUID = f"{ROOT}.1.1.3.1"
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.SourceApplicationEntityTitle = "VUMC_MR3"
-    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
-    ds.SOPInstanceUID = f"{ROOT}.1.1.3.1"
-    ds.StudyInstanceUID = f"{ROOT}.1.1"
-    ds.SeriesInstanceUID = f"{ROOT}.1.1.3"
-    ds.FrameOfReferenceUID = f"{ROOT}.2.1.1"
-    ds.PatientName = NAME
-    ds.PatientID = PATIENT_ID
-    ds.PatientBirthDate = BIRTH
-    ds.PatientSex = "F"
-    ds.PatientWeight = "64"
-    ds.PatientSize = "1.71"
-    ds.StudyDate = "20240311"
-    ds.InstitutionName = "Voorbeeld University Medical Centre"
-    ds.OperatorsName = "Visser^Tom"
-    ds.ReferringPhysicianName = "Vries^Anna^de^Dr."
-    ds.DeviceSerialNumber = "45817"
-    ds.StationName = "VUMC-MR3-CONSOLE"
-    ds.AccessionNumber = "ACC20240311011"
-    ds.PatientTelephoneNumbers = "555-0147"
-    ds.Modality = "MR"
-    ds.Rows = ds.Columns = 2
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.PixelData = np.zeros((2, 2), np.uint16).tobytes()
-    for keyword, value in overrides.items():
-        setattr(ds, keyword, value)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -66,115 +22,6 @@ def identifiers(tmp_path_factory) -> audit.IdentifierSet:
     source = tmp_path_factory.mktemp("src")
     write_dicom(source / "JANSEN_MARIEKE_19870412" / "20240311_VUMC0047131" / "IM00001.dcm")
     return audit.harvest(source)
-
-
-def clean_dicom(path: Path) -> Path:
-    """A DICOM file with nothing identifying (invented pseudonymous values)."""
-    return write_dicom(
-        path, PatientName="gfpkkb9j", PatientID="gfpkkb9j", PatientBirthDate="",
-        StudyDate="19230105", InstitutionName="", OperatorsName="", ReferringPhysicianName="",
-        DeviceSerialNumber="", StationName="", AccessionNumber="", PatientTelephoneNumbers="",
-        SOPInstanceUID="2.25.1234567890", StudyInstanceUID="2.25.99", SeriesInstanceUID="2.25.98",
-        FrameOfReferenceUID="2.25.97",
-    )
-
-
-def kinds_at(report: audit.AuditReport, place_part: str, profile: bool = False) -> set[str]:
-    """Kinds found at a place (attributes the profile removes left out unless asked)."""
-    return {f.kind for f in report.findings if place_part in f.place
-            and (profile or f.kind != "profile attribute")}
-
-
-# ----------------------------------------------------------------------------- harvest
-
-
-def test_harvest_collects_the_planted_kinds(identifiers):
-    counts = identifiers.counts()
-    for kind in ("patient name", "patient id", "birth date", "scan date", "institution",
-                 "staff name", "device serial number", "station name", "accession number",
-                 "telephone", "uid", "uid root", "source path name"):
-        assert counts.get(kind, 0) > 0, kind
-    assert ROOT in identifiers.uid_roots
-
-
-@pytest.mark.parametrize("text", [
-    "Jansen^Marieke^A", "Jansen^Marieke", "Marieke Jansen", "MARIEKE JANSEN", "jansen, marieke",
-    "JANSEN_MARIEKE", "mariekejansen", "scanned for Jansen", "Marieke",
-])
-def test_name_variants_are_found(identifiers, text):
-    assert "patient name" in {m.kind for m in identifiers.find(text)}
-
-
-@pytest.mark.parametrize("text", ["19870412", "1987-04-12", "12-04-1987", "12.04.1987",
-                                  "12/04/1987"])
-def test_birth_date_forms_are_found(identifiers, text):
-    assert [m.kind for m in identifiers.find(f"born {text}.")] == ["birth date"]
-
-
-@pytest.mark.parametrize("text", [
-    "sex F, weight 64 kg, height 1.71 m",  # short values are never searched
-    "Savannah was there",  # 'Anna' only as a word of its own
-    "Tom and Dr. de Wit",  # 'Tom', 'Dr.' and 'de' are too short or particles
-    "serial 1458170",  # 45817 must not match inside a longer number
-    "2.25.1234567890.45817",  # nor inside a UID
-    "ConversionSoftwareVersion v1.0.20260724",
-])
-def test_no_false_positives(identifiers, text):
-    assert identifiers.find(text) == []
-
-
-def test_too_short_values_are_skipped_and_said():
-    ids = audit.IdentifierSet()
-    ids.add_value("64", "weight")
-    ids.add_value("Tom", "listed")
-    assert ids.find("64 Tom") == []
-    assert [reason for _, _, reason in ids.skipped] == [
-        "too few digits to be specific", "too short to be specific"]
-
-
-def test_uid_root_and_uids(identifiers):
-    assert [m.kind for m in identifiers.find(f"ref {ROOT}.1.1.3.1 here")] == ["uid"]
-    assert [m.kind for m in identifiers.find(f"other {ROOT}.7.7")] == ["uid root"]
-    assert identifiers.find("2.25.3141592653589793 and 1.2.840.10008.5.1.4.1.1.4") == []
-
-
-def test_generic_uid_roots_are_refused():
-    ids = audit.IdentifierSet()
-    ids.add_uid_root("2.25")
-    ids.add_uid_root("1.2.3")
-    assert ids.uid_roots == {}
-    assert len(ids.skipped) == 2
-
-
-def test_longest_match_wins():
-    ids = audit.IdentifierSet()
-    ids.add_value(NAME, "patient name")
-    matches = ids.find("Patient: Marieke Jansen")
-    assert len(matches) == 1 and matches[0].value == "Marieke Jansen"
-
-
-def test_mask_hides_the_value():
-    assert audit.mask("VUMC0047131") == "V…1 (11 characters)"
-    assert "VUMC" not in audit.mask("VUMC0047131")
-
-
-def test_harvest_of_the_sample_study():
-    ids = audit.harvest(data.sample_path("dicom_study", verify=False))
-    assert {m.kind for m in ids.find("Pieter de Boer")} == {"patient name"}
-    assert {m.kind for m in ids.find("DEBOER_PIETER_19791130")} >= {"source path name"}
-    assert [m.kind for m in ids.find("Ziekenhuislaan 1")] == ["address"]
-    assert [m.kind for m in ids.find("call 555-0199")] == ["telephone"]
-    assert "1.2.999.4711" in ids.uid_roots
-
-
-def test_identifier_file(tmp_path):
-    listed = tmp_path / "ids.txt"
-    listed.write_text("# study codes\nPROJ-2024-117\nBakker^Sanne\tstaff name\n")
-    ids = audit.read_identifier_file(listed)
-    assert [m.kind for m in ids.find("PROJ-2024-117")] == ["listed"]
-    assert [m.kind for m in ids.find("sanne bakker")] == ["staff name"]
-    with pytest.raises(FileNotFoundError, match="one value per line"):
-        audit.read_identifier_file(tmp_path / "missing.txt")
 
 
 # ----------------------------------------------------------------------------- carriers
@@ -380,6 +227,37 @@ def test_raw_sample_study_is_full_of_identifiers():
                  "burned-in annotation", "source path name"):
         assert kinds.get(kind, 0) > 0, kind
     assert report.exit_status == 1
+
+
+def test_dicom_without_file_meta_header_is_searched(tmp_path, identifiers):
+    """A bare data set (no preamble, no .dcm) is DICOM for the audit as for every command."""
+    write_dicom(tmp_path / "IM1", file_meta=False)
+    report = _audit(tmp_path, identifiers)
+    assert kinds_at(report, "(0010,0010) PatientName") == {"patient name"}
+
+
+def test_damaged_dicom_is_said(tmp_path, identifiers):
+    (tmp_path / "broken.dcm").write_bytes(b"\x00" * 128 + b"DICM" + b"\x02\x00")
+    report = _audit(tmp_path, identifiers)
+    assert [(f.kind, f.level) for f in report.findings] == [("unreadable", "warning")]
+    assert "not readable as DICOM" in report.findings[0].detail
+
+
+def test_gzip_compressed_dicom_is_searched(tmp_path, identifiers):
+    raw = write_dicom(tmp_path / "a.dcm").read_bytes()
+    (tmp_path / "a.dcm").unlink()
+    (tmp_path / "a.dcm.gz").write_bytes(gzip.compress(raw, mtime=0))
+    report = _audit(tmp_path, identifiers)
+    assert kinds_at(report, "(0010,0020) PatientID") == {"patient id"}
+
+
+def test_findings_as_a_table(tmp_path, identifiers):
+    (tmp_path / "a.txt").write_text("Marieke Jansen")
+    frame = _audit(tmp_path, identifiers).to_frame()
+    assert list(frame.columns) == ["file", "place", "kind", "detail", "level"]
+    assert frame.to_dict("records") == [{"file": "a.txt", "place": "bytes at offset 0",
+                                         "kind": "patient name",
+                                         "detail": "M…n (14 characters)", "level": "error"}]
 
 
 @pytest.fixture(scope="module")
