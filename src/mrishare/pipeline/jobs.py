@@ -56,7 +56,7 @@ def _group_participants(src: Path, key: Key) -> tuple[dict[str, list[Any]], list
     series, not_dicom = bids.find_series(src)
     groups: dict[str, list[Any]] = {}
     for one in series:
-        groups.setdefault(key.label(one.info["_participant"]), []).append(one)
+        groups.setdefault(key.label(one.participant), []).append(one)
     return dict(sorted(groups.items())), [p.source for p in not_dicom]
 
 

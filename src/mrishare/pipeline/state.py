@@ -26,37 +26,13 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from mrishare import __version__
 from mrishare._paths import write_json, write_text, write_tsv
+from mrishare.bids.dataset import dataset_readme
 from mrishare.errors import PrepareError
 from mrishare.pipeline.records import ParticipantResult
 
-__all__ = ["README", "load_state", "load_states", "lock", "participants_row", "save_state",
+__all__ = ["load_state", "load_states", "lock", "participants_row", "save_state",
            "state_path", "update_shared_files"]
-
-README = """\
-# De-identified MRI dataset
-
-Prepared by mrishare {version} (`mrishare prepare`) from a DICOM study.
-
-- Participant labels are pseudonyms made with a secret key; the key is not part of
-  this dataset.{random_key}
-- Dates in `scans.tsv` are shifted back to 1925 or earlier, by one shift per
-  participant, so intervals between sessions are true.
-- NIfTI headers hold no free text and no extensions; gzip headers hold no file name or
-  time; JSON sidecars hold only BIDS MRI acquisition fields.
-- Faces were removed from every anatomical image: the face region of a template head,
-  carried to each T1w image by registration (and, through a registration to that T1w,
-  to the session's other anatomical images), was set to zero and checked.
-- After preparation the whole dataset was searched for every identifier of the source
-  study (names, IDs, dates, addresses, UIDs, folder names) and for faces left behind.
-
-Removing names and faces is pseudonymisation, not anonymisation: share this dataset only
-in the way your ethics approval, your participants' consent and your data protection
-officer allow.
-"""
-"""The dataset's README (``{version}`` and ``{random_key}`` filled in)."""
-
 
 @contextlib.contextmanager
 def lock(folder: str | Path) -> Iterator[None]:
@@ -205,7 +181,6 @@ def update_shared_files(dst: str | Path, report: str | Path, reproducible: bool
     if states:
         write_tsv(dst / "participants.tsv", columns,
                   [{**state.row, "participant_id": f"sub-{state.label}"} for state in states])
-    note = "" if reproducible else (
-        "\n- A random key was used: these pseudonyms cannot be made again.")
-    write_text(dst / "README", README.format(version=__version__, random_key=note))
+    write_text(dst / "README",
+               dataset_readme(defaced=True, random_key=not reproducible, tool="prepare"))
     return states
