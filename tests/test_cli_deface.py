@@ -55,10 +55,11 @@ def test_quickshear_that_misses_a_target_exits_1_and_writes(scans, tmp_path, cap
 
 def test_stricter_policy_fails_every_image_exits_1(scans, tmp_path, capsys, monkeypatch):
     """Targets come from the policy file: a head fit of 0.99 is missed by both images."""
+    from mrishare import rules
     from mrishare.deface import targets
 
     strict = tmp_path / "strict.yaml"
-    strict.write_text(targets.rules.path(targets.QC_RULES).read_text()
+    strict.write_text(rules.path(targets.QC_RULES).read_text()
                       .replace("value: 0.85", "value: 0.99"))
     policy = targets.load_targets(strict)
     monkeypatch.setattr(targets, "shipped", lambda: policy)
