@@ -26,9 +26,9 @@ nib.save(img, {dst!r})
 """
 
 DEFACE = """
-from mrishare import deface, nifti
+from mrishare import deface, readers
 result = deface.deface({src!r}, {method!r})
-nifti.save_nifti(result.image, {dst!r})
+readers.save_nifti(result.image, {dst!r})
 """
 
 

@@ -32,11 +32,46 @@ def test_deface_writes_outputs(scans, tmp_path):
     assert mask.dtype == np.uint8 and mask.sum() > 0
 
 
-def test_quickshear(scans, tmp_path):
+def test_quickshear_that_passes_qc_exits_0(scans, tmp_path, capsys):
+    """On the T1w quickshear removes 95.7% of the face region: done and clean."""
+    status = run(["deface", str(scans / "sub-01_T1w.nii.gz"), str(tmp_path / "o.nii.gz"),
+                  "--method", "quickshear"])
+    assert status == 0
+    assert (tmp_path / "o.nii.gz").exists()
+    assert "FAILED" not in capsys.readouterr().err
+
+
+def test_quickshear_that_misses_a_target_exits_1_and_writes(scans, tmp_path, capsys):
+    """On the thick-slice T2w quickshear's plane leaves 5.6% of the face region (94.4%
+    removed, target 95%): QC failed, exit 1, the file written so it can be looked at."""
     status = run(["deface", str(scans / "sub-01_T2w.nii.gz"), str(tmp_path / "o.nii.gz"),
                   "--method", "quickshear"])
-    assert status in (0, 1)  # quickshear may leave more than 5% of the face: then 1
+    assert status == 1
     assert (tmp_path / "o.nii.gz").exists()
+    err = capsys.readouterr().err
+    assert "QC FAILED (quickshear)" in err
+    assert "face region (with tissue) removed" in err and "brain (template mask) removed" in err
+
+
+def test_stricter_policy_fails_every_image_exits_1(scans, tmp_path, capsys, monkeypatch):
+    """Targets come from the policy file: a head fit of 0.99 is missed by both images."""
+    from mrishare import rules
+    from mrishare.deface import targets
+
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(rules.path(targets.QC_RULES).read_text()
+                      .replace("value: 0.85", "value: 0.99"))
+    policy = targets.load_targets(strict)
+    monkeypatch.setattr(targets, "shipped", lambda: policy)
+    out = tmp_path / "out"
+    status = run(["deface", str(scans / "sub-01_T1w.nii.gz"), str(out / "T1w.nii.gz"),
+                  "--apply-to", str(scans / "sub-01_T2w.nii.gz"), str(out / "T2w.nii.gz")])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "image (T1w.nii.gz): QC FAILED" in err
+    assert "--apply-to image 1 (T2w.nii.gz): QC FAILED" in err
+    assert "template head overlap after registration" in err and "why: " in err
+    assert sorted(p.name for p in out.iterdir()) == ["T1w.nii.gz", "T2w.nii.gz"]
 
 
 def test_bad_input_writes_nothing(tmp_path, capsys):
@@ -49,8 +84,26 @@ def test_bad_input_writes_nothing(tmp_path, capsys):
     assert "empty.nii.gz" in capsys.readouterr().err
 
 
-def test_missing_file(tmp_path):
+def test_missing_file(tmp_path, capsys):
     assert run(["deface", str(tmp_path / "nope.nii"), str(tmp_path / "x.nii")]) == 3
+    assert "nope.nii: no such file" in capsys.readouterr().err
+    assert not (tmp_path / "x.nii").exists()
+
+
+def test_unreadable_file_exits_3(tmp_path, capsys):
+    bad = tmp_path / "broken.nii.gz"
+    bad.write_bytes(b"not a nifti at all")
+    assert run(["deface", str(bad), str(tmp_path / "x.nii.gz")]) == 3
+    assert "broken.nii.gz" in capsys.readouterr().err
+    assert not (tmp_path / "x.nii.gz").exists()
+
+
+def test_4d_series_exits_3(tmp_path, capsys):
+    series = tmp_path / "bold.nii.gz"
+    nib.save(nib.Nifti1Image(np.ones((20, 20, 20, 3), np.int16), np.eye(4)), series)
+    assert run(["deface", str(series), str(tmp_path / "x.nii.gz")]) == 3
+    assert "expected one 3D volume" in capsys.readouterr().err
+    assert not (tmp_path / "x.nii.gz").exists()
 
 
 def test_output_equal_input_refused(scans):

@@ -20,10 +20,14 @@ def result():
 def test_good_result_passes(result):
     report = qc.check(result)
     assert report.passed
-    values = report.as_dict()
-    assert values["brain_removed_ml"] == 0.0
-    assert values["face_removed_share"] >= 0.95
+    assert [m.name for m in report.measures] == [t.name for t in qc.targets()]
+    assert report.measure("brain_removed_ml").value == 0.0
+    assert report.measure("face_removed_share").value >= 0.95
+    assert report.measure("head_fit").value == result.registration.fit
+    assert all(m.level == "ok" for m in report.measures)
     assert "QC PASSED" in qc.summary(report)
+    assert "why:" not in qc.summary(report)
+    assert report.as_dict() == {m.name: m.value for m in report.measures}
 
 
 def test_cut_brain_fails(result):
@@ -31,9 +35,13 @@ def test_cut_brain_fails(result):
     bad = dataclasses.replace(result, removed=removed)
     report = qc.check(bad)
     assert not report.passed
-    assert report.as_dict()["brain_removed_ml"] > 100
-    assert "FAILED" in qc.summary(report)
+    assert report.measure("brain_removed_ml").value > 100
+    assert report.brain_removed_voxels == int(result.brain.sum())
     assert [m.name for m in report.measures if not m.passed] == ["brain_removed_ml"]
+    assert report.measure("brain_removed_ml").level == "error"
+    text = qc.summary(report)
+    assert "QC FAILED" in text
+    assert "why: " + report.measure("brain_removed_ml").why in text
 
 
 def test_face_left_fails(result):
@@ -41,9 +49,28 @@ def test_face_left_fails(result):
     removed[tuple(np.argwhere(result.face)[::3].T)] = False  # a third of the face kept
     report = qc.check(dataclasses.replace(result, removed=removed))
     assert not report.passed
-    assert 0.5 < report.as_dict()["face_removed_share"] < 0.95
+    assert 0.5 < report.measure("face_removed_share").value < 0.95
+    assert [m.name for m in report.measures if not m.passed] == ["face_removed_share"]
+
+
+def test_poor_fit_fails(result):
+    poor = dataclasses.replace(result.registration, fit=0.5)
+    report = qc.check(dataclasses.replace(result, registration=poor))
+    assert [m.name for m in report.measures if not m.passed] == ["head_fit"]
+
+
+def test_unknown_measure(result):
+    with pytest.raises(KeyError, match="no measure"):
+        qc.check(result).measure("speed")
 
 
 def test_figure(result):
     figure = qc.figure(result, step_mm=4.0)
-    assert "PASSED" in figure._suptitle.get_text()
+    assert len(figure.axes) == 7
+    assert "QC PASSED" in figure.get_suptitle()
+
+
+def test_figure_of_a_failure_is_red(result):
+    bad = dataclasses.replace(result, removed=result.removed | result.brain)
+    figure = qc.figure(bad, step_mm=4.0)
+    assert "QC FAILED" in figure.get_suptitle()

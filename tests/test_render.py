@@ -23,6 +23,13 @@ def test_template_face_renders():
     assert (front > 0).mean() > 0.2  # a head fills a good part of the picture
 
 
+def test_a_path_renders_as_the_loaded_image():
+    path = data.sample_path("participant_T2w")
+    from_path = render.face_render(path, "right", step_mm=4.0)
+    assert np.array_equal(from_path, render.face_render(data.load_sample("participant_T2w"),
+                                                        "right", step_mm=4.0))
+
+
 @pytest.mark.parametrize("axes", ["RAS", "LPS", "ASR"])
 def test_same_face_whatever_the_grid(axes):
     """The render is made in world space: the voxel order does not change the picture."""
@@ -54,7 +61,9 @@ def test_figures():
     head = data.load_sample("template_head")
     assert len(render.before_after(head, head, step_mm=4.0).axes) == 4
     assert len(render.slices(head, overlay=np.ones(head.shape, bool)).axes) == 3
-    assert len(render.show_face(head, ("front", 45.0), step_mm=4.0).axes) == 2
+    figure = render.show_face(head, ("front", 45.0), step_mm=4.0, title="template")
+    assert [ax.get_title() for ax in figure.axes] == ["front", "45 deg"]
+    assert figure.get_suptitle() == "template"
 
 
 def test_surface_threshold_empty():

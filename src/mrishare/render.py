@@ -7,8 +7,9 @@ viewer, the skin is found by a threshold, and for each line of sight the first v
 skin gives a depth; the depth's slope gives the light. The picture is a plain array, so
 it shows in a static book as well as in a live notebook.
 
-:func:`interactive_face` adds a slider for the viewing angle in a live Jupyter session
-(ipywidgets, offline); in a static page it shows the front view.
+:func:`show_face`, :func:`slices` and :func:`before_after` put renders and slices in
+matplotlib figures: the QC picture (:func:`mrishare.qc.figure`) and the report of
+``prepare`` use them. The book's slider to turn a head is in :mod:`mrishare.lessons.render`.
 
 Examples
 --------
@@ -25,13 +26,15 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
+from nibabel.spatialimages import SpatialImage
 from numpy.typing import NDArray
+
+from mrishare import readers
 
 __all__ = [
     "VIEWS",
     "before_after",
     "face_render",
-    "interactive_face",
     "show_face",
     "slices",
     "surface_threshold",
@@ -42,13 +45,20 @@ __all__ = [
 VIEWS = {"front": 0.0, "right": 90.0, "left": -90.0, "back": 180.0, "side": 90.0}
 
 
-def _load(image: str | os.PathLike | nib.Nifti1Image) -> nib.Nifti1Image:
-    if isinstance(image, nib.spatialimages.SpatialImage):
+def _load(image: str | os.PathLike | nib.Nifti1Image) -> Any:
+    """Return a loaded image: read a path, or pass an image on."""
+    if isinstance(image, SpatialImage):
         return image
-    return nib.load(os.fspath(image))
+    return readers.load_nifti(image)
+
+
+def _affine(image: Any) -> NDArray[np.float64]:
+    """Return the image's voxel-to-world affine as a float array."""
+    return np.asarray(image.affine, dtype=np.float64)
 
 
 def _values(image: nib.Nifti1Image) -> NDArray[np.float32]:
+    """Return the first volume's values as float32, NaN and infinities as 0."""
     values = np.asarray(image.dataobj, dtype=np.float32)
     if values.ndim == 4:
         values = values[..., 0]
@@ -56,7 +66,17 @@ def _values(image: nib.Nifti1Image) -> NDArray[np.float32]:
 
 
 def surface_threshold(values: NDArray) -> float:
-    """The intensity that separates skin from air: half Otsu's threshold of the signal.
+    """Return the intensity that separates skin from air: half Otsu's threshold.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Voxel values.
+
+    Returns
+    -------
+    float
+        Infinite when the values hold no signal (all equal).
 
     Examples
     --------
@@ -73,8 +93,10 @@ def surface_threshold(values: NDArray) -> float:
     return 0.5 * float(threshold_otsu(sample))
 
 
-def _view_frame(azimuth_deg: float, elevation_deg: float = 0.0):
-    """Screen right, screen up and the direction towards the viewer (RAS unit vectors)."""
+def _view_frame(
+    azimuth_deg: float, elevation_deg: float = 0.0
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Return screen right, screen up and the direction towards the viewer (RAS unit vectors)."""
     a, e = np.deg2rad(azimuth_deg), np.deg2rad(elevation_deg)
     towards = np.array([np.sin(a) * np.cos(e), np.cos(a) * np.cos(e), np.sin(e)])
     up = np.array([-np.sin(a) * np.sin(e), -np.cos(a) * np.sin(e), np.cos(e)])
@@ -91,7 +113,7 @@ def face_render(
     frame: NDArray[np.float64] | None = None,
     elevation_deg: float = 0.0,
 ) -> NDArray[np.float64]:
-    """Render the skin surface of a head scan as a shaded picture.
+    """Return the skin surface of a head scan rendered as a shaded picture.
 
     Parameters
     ----------
@@ -127,15 +149,15 @@ def face_render(
     import SimpleITK as sitk
     from scipy import ndimage as ndi
 
-    image = _load(image)
-    values = _values(image)
+    scan = _load(image)
+    values = _values(scan)
     level = surface_threshold(values) if threshold is None else float(threshold)
     to_head = np.eye(4) if frame is None else np.asarray(frame, float)
     from_head = np.linalg.inv(to_head)
     # The head's box in the head frame; the picture covers its largest extent.
     corners = np.array(np.meshgrid(*[[0, n - 1] for n in values.shape], indexing="ij"))
     corners = corners.reshape(3, -1)
-    world = (to_head @ image.affine @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
+    world = (to_head @ _affine(scan) @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
     centre = world.mean(axis=1)
     radius = 0.55 * float((world.max(axis=1) - world.min(axis=1)).max())
     angle = VIEWS[view] if isinstance(view, str) else float(view)
@@ -145,7 +167,7 @@ def face_render(
     grid = np.eye(4)
     grid[:3, :3] = np.c_[right, up, -towards] * step_mm
     grid[:3, 3] = centre - radius * (right + up - towards)
-    voxels = np.linalg.inv(image.affine) @ from_head @ grid
+    voxels = np.linalg.inv(_affine(scan)) @ from_head @ grid
 
     source = sitk.GetImageFromArray(np.ascontiguousarray(values.T))
     transform = sitk.AffineTransform(3)
@@ -183,8 +205,27 @@ def show_face(
     step_mm: float = 1.5,
     frame: NDArray[np.float64] | None = None,
     axes: Any = None,
-):
-    """Show face renders side by side; returns the matplotlib figure.
+) -> Any:
+    """Return a figure of face renders side by side.
+
+    Parameters
+    ----------
+    image : path or nibabel image
+        A head scan.
+    views : tuple of str or float, default ("front", "right")
+        One picture per view (see :func:`face_render`).
+    title : str, optional
+        The figure's title.
+    step_mm : float, default 1.5
+        Pixel size.
+    frame : numpy.ndarray, optional
+        4x4 from the scan's world to a head frame (see :func:`face_render`).
+    axes : matplotlib axes, optional
+        One per view; by default a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
 
     Examples
     --------
@@ -218,8 +259,8 @@ def slices(
     position: tuple[float, float, float] | None = None,
     axes: Any = None,
     title: str | None = None,
-):
-    """Show the three orthogonal slices through a point, in the scanner's world axes.
+) -> Any:
+    """Return a figure of three orthogonal slices through a point, in world axes.
 
     The scan is resampled onto a 1.5 mm RAS grid, so every scan is shown the same way
     up whatever its voxel order: sagittal (nose to the right), coronal and axial (the
@@ -228,12 +269,15 @@ def slices(
     Parameters
     ----------
     image : path or nibabel image
+        A scan.
     overlay, overlay2 : numpy.ndarray of bool, optional
         Masks on the scan's grid outlined in red and yellow (e.g. removed voxels, brain).
     position : tuple of 3 floats, optional
         World point (mm) the slices go through; default the centre of the volume.
     axes : three matplotlib axes, optional
+        Where to draw; by default a new figure.
     title : str, optional
+        The figure's title.
 
     Returns
     -------
@@ -248,16 +292,16 @@ def slices(
     import matplotlib.pyplot as plt
     from nibabel.processing import resample_from_to
 
-    image = _load(image)
-    values = nib.Nifti1Image(_values(image), image.affine)
+    scan = _load(image)
+    values = nib.Nifti1Image(_values(scan), _affine(scan))
     if axes is None:
         figure, axes = plt.subplots(1, 3, figsize=(10, 3.6))
         plt.close(figure)
     else:
         figure = np.ravel(axes)[0].figure
-    corners = np.array(np.meshgrid(*[[0, n - 1] for n in image.shape[:3]], indexing="ij"))
+    corners = np.array(np.meshgrid(*[[0, n - 1] for n in scan.shape[:3]], indexing="ij"))
     corners = corners.reshape(3, -1)
-    world = (image.affine @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
+    world = (_affine(scan) @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
     lo, hi = world.min(axis=1), world.max(axis=1)
     step = 1.5
     shape = tuple(int(np.ceil((h - low) / step)) + 1 for low, h in zip(lo, hi, strict=True))
@@ -266,7 +310,7 @@ def slices(
     grids = [resample_from_to(values, (shape, target), order=1).get_fdata()]
     for mask in (overlay, overlay2):
         if mask is not None:
-            mask_img = nib.Nifti1Image(np.asarray(mask, np.uint8), image.affine)
+            mask_img = nib.Nifti1Image(np.asarray(mask, np.uint8), _affine(scan))
             grids.append(resample_from_to(mask_img, (shape, target), order=0).get_fdata() > 0)
         else:
             grids.append(None)
@@ -295,8 +339,23 @@ def before_after(
     titles: tuple[str, str] = ("before", "after"),
     step_mm: float = 2.0,
     frame: NDArray[np.float64] | None = None,
-):
-    """Face renders (front and side) of two images in one figure, e.g. before and after.
+) -> Any:
+    """Return face renders (front and side) of two images in one figure.
+
+    Parameters
+    ----------
+    before, after : path or nibabel image
+        Two head scans, e.g. before and after defacing.
+    titles : tuple of two str, default ("before", "after")
+        Their titles.
+    step_mm : float, default 2
+        Pixel size.
+    frame : numpy.ndarray, optional
+        4x4 from the scans' world to a head frame (see :func:`face_render`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
 
     Examples
     --------
@@ -315,47 +374,3 @@ def before_after(
         pair[1].set_title(f"{title}: side", fontsize=9)
     figure.tight_layout()
     return figure
-
-
-def interactive_face(
-    image: str | os.PathLike | nib.Nifti1Image,
-    *,
-    step_mm: float = 2.5,
-    frame: NDArray[np.float64] | None = None,
-):
-    """A face render with a slider for the viewing angle (live Jupyter sessions).
-
-    Uses ipywidgets, which work offline in Jupyter and Binder; without them (or in a
-    static page, where widgets do not run) the front view is shown instead.
-
-    Returns
-    -------
-    ipywidgets.Widget or matplotlib.figure.Figure
-    """
-    try:
-        import ipywidgets as widgets
-    except ImportError:  # static fallback
-        return show_face(image, ("front",), step_mm=step_mm, frame=frame)
-    import matplotlib.pyplot as plt
-
-    image = _load(image)
-    output = widgets.Output()
-    slider = widgets.IntSlider(value=0, min=-180, max=180, step=15,
-                               description="angle", continuous_update=False)
-    lift = widgets.IntSlider(value=0, min=-45, max=45, step=15,
-                             description="from above", continuous_update=False)
-
-    def draw(_=None) -> None:
-        picture = face_render(image, float(slider.value), step_mm=step_mm, frame=frame,
-                              elevation_deg=float(lift.value))
-        with output:
-            output.clear_output(wait=True)
-            figure, ax = plt.subplots(figsize=(4, 4))
-            ax.imshow(picture, cmap="gray", vmin=0, vmax=1)
-            ax.set_axis_off()
-            plt.show()
-
-    slider.observe(draw, names="value")
-    lift.observe(draw, names="value")
-    draw()
-    return widgets.VBox([widgets.HBox([slider, lift]), output])

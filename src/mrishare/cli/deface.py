@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``mrishare deface``."""
-    from mrishare import deface, nifti, qc
+    from mrishare import deface, qc, readers
+    from mrishare.errors import MrishareError
 
     sources = [Path(args.input), *[Path(a) for a, _ in args.apply_to]]
     targets = [Path(args.output), *[Path(b) for _, b in args.apply_to]]
@@ -59,14 +60,14 @@ def main(args: argparse.Namespace) -> int:
     try:
         done = deface.deface_images(args.input, [other for other, _ in args.apply_to],
                                     args.method)
-    except deface.DefaceError as error:
+    except MrishareError as error:  # DefaceError, or an input that cannot be read
         print(f"mrishare deface: {error} Nothing was written.", file=sys.stderr)
         return EXIT_FAILED_INPUTS
     results, reports = [d.result for d in done], [d.qc for d in done]
     for result, target in zip(results, targets, strict=True):
-        nifti.save_nifti(result.image, target)
+        readers.save_nifti(result.image, target)
     if args.mask_out:
-        nifti.save_nifti(results[0].mask_image(), args.mask_out)
+        readers.save_nifti(results[0].mask_image(), args.mask_out)
     if args.qc_png:
         from mrishare._paths import atomic_write
 

@@ -1,0 +1,227 @@
+"""A head image to deface: loaded, checked, and its stored values and signal.
+
+:func:`load_image` reads a path with :func:`mrishare.readers.load_nifti` (or passes a loaded
+image on) and refuses what cannot be defaced: more than one volume, a single slice.
+:func:`stored_values` gives the voxel values as stored (before slope and intercept), which
+defacing keeps bit for bit outside the removed region; :func:`head_mask` tells signal from
+air, the same way for registration, QC and the face check.
+
+Examples
+--------
+>>> from mrishare import data
+>>> from mrishare.deface import images
+>>> image = images.load_image(data.sample_path("participant_T1w"))
+>>> mask = images.head_mask(images.stored_values(image).astype("float32"))
+>>> bool(0.1 < mask.mean() < 0.9)
+True
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+from nibabel.spatialimages import SpatialImage
+from numpy.typing import NDArray
+
+from mrishare import readers
+from mrishare.errors import DefaceError, MrishareError
+
+__all__ = [
+    "HEAD_LEVEL",
+    "ImageLike",
+    "affine_of",
+    "head_mask",
+    "load_image",
+    "name_of",
+    "scaling",
+    "stored_values",
+    "voxel_ml",
+]
+
+ImageLike = str | os.PathLike | nib.Nifti1Image
+"""What the defacing functions accept: a path to a NIfTI file, or a loaded image."""
+
+HEAD_LEVEL = 0.15
+"""Signal above this share of the 99th percentile of the positive values is head, not air."""
+
+
+def name_of(image: Any) -> str:
+    """Return a label for messages: the path, the image's file name, or "the image".
+
+    Parameters
+    ----------
+    image : path or nibabel image
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> name_of("scan.nii.gz"), name_of(nib.Nifti1Image(np.zeros((2, 2, 2)), np.eye(4)))
+    ('scan.nii.gz', 'the image')
+    """
+    if isinstance(image, str | os.PathLike):
+        return str(image)
+    filename = getattr(image, "get_filename", lambda: None)()
+    return filename or "the image"
+
+
+def load_image(image: ImageLike) -> nib.Nifti1Image:
+    """Return a single 3D NIfTI volume from a path, or pass a loaded one on.
+
+    A 4D image with one volume is taken as that volume.
+
+    Parameters
+    ----------
+    image : str, path or nibabel image
+
+    Returns
+    -------
+    nibabel.Nifti1Image
+
+    Raises
+    ------
+    DefaceError
+        When the file cannot be read as NIfTI, or is not a single 3D volume; the message
+        names the file.
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> load_image(data.sample_path("participant_T1w")).ndim
+    3
+    >>> load_image(nib.Nifti1Image(np.zeros((9, 9, 9, 2), np.int16), np.eye(4)))
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    mrishare.errors.DefaceError: the image: expected one 3D volume, got ... (9, 9, 9, 2)...
+    """
+    name = name_of(image)
+    if isinstance(image, SpatialImage):
+        loaded: Any = image
+    else:
+        try:
+            loaded = readers.load_nifti(image)
+        except MrishareError as error:
+            raise DefaceError(f"{error} Give a .nii or .nii.gz file of a head.") from error
+    shape = loaded.shape
+    if len(shape) == 4 and shape[3] == 1:
+        loaded = loaded.slicer[..., 0]
+    if loaded.ndim != 3:
+        raise DefaceError(
+            f"{name}: expected one 3D volume, got an image of shape {shape}. Split a 4D "
+            "series first (deface one volume, e.g. the first, and apply its mask to the rest)."
+        )
+    if min(loaded.shape) < 2:
+        raise DefaceError(f"{name}: a single slice ({loaded.shape}) cannot be defaced.")
+    return loaded
+
+
+def affine_of(image: Any) -> NDArray[np.float64]:
+    """Return the image's voxel-to-world affine (RAS mm) as a float array.
+
+    Parameters
+    ----------
+    image : nibabel image
+
+    Returns
+    -------
+    numpy.ndarray
+        4x4.
+
+    Examples
+    --------
+    >>> affine_of(nib.Nifti1Image(np.zeros((2, 2, 2)), np.eye(4))).shape
+    (4, 4)
+    """
+    return np.asarray(image.affine, dtype=np.float64)
+
+
+def stored_values(image: nib.Nifti1Image) -> NDArray:
+    """Return the stored voxel values, without slope and intercept applied.
+
+    Parameters
+    ----------
+    image : nibabel image
+
+    Returns
+    -------
+    numpy.ndarray
+        In the stored data type. For an image held in memory, its own array (not a copy).
+
+    Examples
+    --------
+    >>> img = nib.Nifti1Image(np.full((2, 2, 2), 3, np.int16), np.eye(4))
+    >>> stored_values(img).dtype
+    dtype('int16')
+    """
+    proxy = image.dataobj
+    if nib.is_proxy(proxy):
+        return np.asarray(proxy.get_unscaled())  # pyright: ignore[reportAttributeAccessIssue]
+    return np.asarray(proxy)
+
+
+def scaling(image: nib.Nifti1Image) -> tuple[float, float]:
+    """Return the image's slope and intercept (1 and 0 when it has none).
+
+    Parameters
+    ----------
+    image : nibabel image
+
+    Returns
+    -------
+    slope, inter : float
+
+    Examples
+    --------
+    >>> scaling(nib.Nifti1Image(np.zeros((2, 2, 2), np.int16), np.eye(4)))
+    (1.0, 0.0)
+    """
+    slope = getattr(image.dataobj, "slope", 1.0)
+    inter = getattr(image.dataobj, "inter", 0.0)
+    return float(slope), float(inter)
+
+
+def head_mask(values: NDArray) -> NDArray[np.bool_]:
+    """Return where ``values`` hold signal: above :data:`HEAD_LEVEL` of its bright end.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Voxel values (NaN already replaced).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> head_mask(np.array([0.0, 1.0, 50.0, 100.0])).tolist()
+    [False, False, True, True]
+    """
+    positive = values[values > 0]
+    if positive.size == 0:
+        return np.zeros(values.shape, bool)
+    return values > HEAD_LEVEL * np.percentile(positive, 99)
+
+
+def voxel_ml(image: nib.Nifti1Image) -> float:
+    """Return the volume of one voxel of ``image`` in millilitres.
+
+    Parameters
+    ----------
+    image : nibabel image
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> voxel_ml(nib.Nifti1Image(np.zeros((2, 2, 2)), np.diag([2.0, 2.0, 2.0, 1.0])))
+    0.008
+    """
+    return float(np.prod(np.linalg.norm(affine_of(image)[:3, :3], axis=0))) / 1000.0

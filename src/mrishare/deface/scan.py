@@ -1,0 +1,220 @@
+"""Deface one scan: directly, or through another scan of the same session.
+
+:func:`deface` registers the template to the scan and removes its face region (method
+``"template"``) or everything in front of and below quickshear's plane (``"quickshear"``).
+:func:`deface_other` removes the same region from another contrast of the session by
+registering it to the first scan, as pydeface's ``--applyto`` does.
+
+Examples
+--------
+>>> from mrishare.deface import scan
+>>> from mrishare.lessons import simulate
+>>> head = simulate.simulate_scan(seed=1, zooms=(3.0, 3.0, 3.0), truth=False)
+>>> result = scan.deface(head.image)
+>>> result.image.shape == head.image.shape, int(result.removed.sum()) > 0
+(True, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+from numpy.typing import NDArray
+
+from mrishare.deface.apply import apply_mask
+from mrishare.deface.images import ImageLike, affine_of, load_image, name_of, stored_values
+from mrishare.deface.quickshear import quickshear_mask
+from mrishare.deface.registration import Registration, register
+from mrishare.deface.template import carry, reduced, register_template
+from mrishare.errors import DefaceError
+
+__all__ = ["METHODS", "DefaceResult", "deface", "deface_other"]
+
+METHODS = ("template", "quickshear")
+"""The defacing methods: pydeface's template face mask, or quickshear's plane."""
+
+
+@dataclass
+class DefaceResult:
+    """A defaced image with what QC needs.
+
+    Parameters
+    ----------
+    image : nibabel.Nifti1Image
+        The defaced image (same grid, data type and scaling as the input).
+    removed : numpy.ndarray of bool
+        Voxels set to zero.
+    face : numpy.ndarray of bool
+        The template's face region in this grid (what should be removed).
+    brain : numpy.ndarray of bool
+        The template's brain mask in this grid (what must stay).
+    method : str
+        ``"template"`` or ``"quickshear"``.
+    registration : Registration
+        Scan world -> template world.
+    original : nibabel.Nifti1Image
+        The input, untouched.
+    name : str
+        A label for messages (never written into outputs).
+    """
+
+    image: nib.Nifti1Image
+    removed: NDArray[np.bool_]
+    face: NDArray[np.bool_]
+    brain: NDArray[np.bool_]
+    method: str
+    registration: Registration
+    original: nib.Nifti1Image
+    name: str = "the image"
+
+    def mask_image(self) -> nib.Nifti1Image:
+        """Return the removed voxels as a BIDS ``*_defacemask`` image (1 = removed, uint8).
+
+        Returns
+        -------
+        nibabel.Nifti1Image
+            On the original's grid, with its qform, sform and units.
+
+        Examples
+        --------
+        >>> from mrishare import data
+        >>> mask = deface(data.sample_path("participant_T1w")).mask_image()
+        >>> mask.get_data_dtype() == np.uint8, int(mask.dataobj.max())
+        (True, 1)
+        """
+        header: Any = self.original.header
+        mask = nib.Nifti1Image(self.removed.astype(np.uint8), affine_of(self.original))
+        qform, qcode = header.get_qform(coded=True)
+        sform, scode = header.get_sform(coded=True)
+        mask.header.set_qform(qform, int(qcode))
+        mask.header.set_sform(sform, int(scode))
+        mask.header.set_xyzt_units(*header.get_xyzt_units())
+        return mask
+
+
+def _removed(
+    method: str,
+    face: NDArray[np.bool_],
+    brain: NDArray[np.bool_],
+    image: nib.Nifti1Image,
+    registration: Registration,
+) -> NDArray[np.bool_]:
+    """Return the voxels ``method`` removes."""
+    if method == "template":
+        return face
+    return quickshear_mask(brain, affine_of(image), registration.matrix)
+
+
+def deface(
+    image: ImageLike,
+    method: str = "template",
+    *,
+    registration: Registration | None = None,
+    seed: int = 0,
+) -> DefaceResult:
+    """Return a head scan with its face removed, and what QC needs to check it.
+
+    Parameters
+    ----------
+    image : path or nibabel image
+        A 3D head scan (T1w works best; other contrasts register by mutual information
+        too, but carrying a T1w's result with :func:`deface_other` is safer).
+    method : {"template", "quickshear"}, default "template"
+        See :data:`METHODS` and :mod:`mrishare.deface`.
+    registration : Registration, optional
+        Scan world -> template world; found with
+        :func:`mrishare.deface.register_template` when not given.
+    seed : int
+        Seeds the registration's sampling.
+
+    Returns
+    -------
+    DefaceResult
+
+    Raises
+    ------
+    DefaceError
+        Not a 3D image, no head in the field of view, or the registration failed; the
+        message names the file.
+    ValueError
+        An unknown method.
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> result = deface(data.sample_path("participant_T1w"), method="quickshear")
+    >>> bool((result.removed & result.brain).any())
+    False
+    """
+    if method not in METHODS:
+        raise ValueError(f"Unknown defacing method {method!r}: use one of {METHODS}.")
+    name = name_of(image)
+    image = load_image(image)
+    stored = stored_values(image)
+    if not nib.is_proxy(image.dataobj):
+        stored = stored.copy()
+    registration = registration or register_template(image, seed=seed, stored=stored,
+                                                     name=name)
+    face, brain = carry(registration, image)
+    removed = _removed(method, face, brain, image, registration)
+    return DefaceResult(
+        image=apply_mask(image, removed, stored), removed=removed, face=face, brain=brain,
+        method=method, registration=registration, original=image, name=name,
+    )
+
+
+def deface_other(other: ImageLike, reference: DefaceResult, *, seed: int = 0) -> DefaceResult:
+    """Return another scan of the same session defaced through the defaced reference.
+
+    The other scan (a T2w, FLAIR, ...) is registered rigidly to ``reference``'s original
+    by mutual information, and the reference's registration to the template is carried
+    along, so the same face region (or quickshear plane) is removed, as pydeface's
+    ``--applyto``.
+
+    Parameters
+    ----------
+    other : path or nibabel image
+        A 3D scan of the same head.
+    reference : DefaceResult
+        What :func:`deface` returned for the session's reference scan (its T1w).
+    seed : int
+        Seeds the registration's sampling.
+
+    Returns
+    -------
+    DefaceResult
+
+    Raises
+    ------
+    DefaceError
+        Not a 3D image, or the registration to the reference failed.
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> t1 = deface(data.sample_path("participant_T1w"))
+    >>> t2 = deface_other(data.sample_path("participant_T2w"), t1)
+    >>> t2.image.shape == data.load_sample("participant_T2w").shape
+    True
+    """
+    name = name_of(other)
+    other = load_image(other)
+    try:
+        to_reference = register(reduced(other), reduced(reference.original),
+                                stages=("rigid",), seed=seed)
+    except DefaceError as error:
+        raise DefaceError(f"{name}: {error}") from None
+    registration = Registration(
+        matrix=reference.registration.matrix @ to_reference.matrix,
+        metric=to_reference.metric,
+        fit=reference.registration.fit,
+    )
+    face, brain = carry(registration, other)
+    removed = _removed(reference.method, face, brain, other, registration)
+    return DefaceResult(
+        image=apply_mask(other, removed), removed=removed, face=face, brain=brain,
+        method=reference.method, registration=registration, original=other, name=name,
+    )

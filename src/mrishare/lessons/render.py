@@ -1,0 +1,120 @@
+"""Turn a head around with sliders, in a live notebook: the book's interactive render.
+
+:func:`interactive_face` shows :func:`mrishare.render.face_render` of a scan in an
+``ipywidgets.Image``, with sliders for the viewing angle and the height of the eye.
+
+The picture is a PNG handed to an ``Image`` widget, never drawn inside an ``Output``
+widget: while a notebook is executed without a browser (``jupyter-book build``,
+``nbconvert --execute``), nbclient stands in for an ``Output`` widget and sends its state
+back to the kernel on the shell channel while it waits on that same channel for the cell's
+reply; that wait can then miss the reply until the cell's timeout ends it (a notebook of 8 s
+once took 305 s with a 300 s timeout). An ``Image`` widget sends nothing back, so execution
+never waits on it.
+
+Examples
+--------
+>>> from mrishare.lessons import render
+>>> png = render.picture_png(np.zeros((4, 4)))
+>>> png[1:4]
+b'PNG'
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mrishare import readers
+from mrishare import render as core_render
+
+__all__ = ["interactive_face", "picture_png"]
+
+
+def picture_png(picture: NDArray, *, scale: int = 2) -> bytes:
+    """Return a grey picture (values 0 to 1) as PNG bytes, each pixel ``scale`` times.
+
+    Parameters
+    ----------
+    picture : numpy.ndarray
+        2D, values 0 (black) to 1 (white), row 0 at the top.
+    scale : int, default 2
+        Each pixel becomes a ``scale`` by ``scale`` block.
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> import matplotlib.image as mpimg
+    >>> back = mpimg.imread(io.BytesIO(picture_png(np.eye(3), scale=2)))
+    >>> back.shape[:2]
+    (6, 6)
+    """
+    import matplotlib.pyplot as plt
+
+    big = np.kron(np.clip(np.asarray(picture, float), 0, 1), np.ones((scale, scale)))
+    out = io.BytesIO()
+    plt.imsave(out, big, cmap="gray", vmin=0.0, vmax=1.0, format="png")
+    return out.getvalue()
+
+
+def interactive_face(
+    image: Any,
+    *,
+    step_mm: float = 2.5,
+    frame: NDArray[np.float64] | None = None,
+) -> Any:
+    """Return a face render with sliders for the viewing angle (live Jupyter sessions).
+
+    Uses ipywidgets, which work offline in Jupyter and Binder; without them the front view
+    is returned as a figure instead. In a static page widgets do not run: hide the cell's
+    output there.
+
+    Parameters
+    ----------
+    image : path or nibabel image
+        A head scan.
+    step_mm : float, default 2.5
+        Pixel size of the render (smaller is sharper and slower).
+    frame : numpy.ndarray, optional
+        4x4 from the scan's world to a head frame (see
+        :func:`mrishare.render.face_render`).
+
+    Returns
+    -------
+    ipywidgets.VBox or matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> box = interactive_face(data.load_sample("template_head"), step_mm=6.0)
+    >>> [type(child).__name__ for child in box.children]
+    ['HBox', 'Image']
+    """
+    try:
+        import ipywidgets as widgets
+    except ImportError:  # static fallback
+        return core_render.show_face(image, ("front",), step_mm=step_mm, frame=frame)
+
+    if isinstance(image, str | os.PathLike):
+        image = readers.load_nifti(image)  # read once, rendered at every move
+    picture = widgets.Image(format="png", layout=widgets.Layout(width="320px"))
+    angle = widgets.IntSlider(value=0, min=-180, max=180, step=15,
+                              description="angle", continuous_update=False)
+    lift = widgets.IntSlider(value=0, min=-45, max=45, step=15,
+                             description="from above", continuous_update=False)
+
+    def draw(_: Any = None) -> None:
+        shade = core_render.face_render(image, float(angle.value), step_mm=step_mm,
+                                        frame=frame, elevation_deg=float(lift.value))
+        picture.value = picture_png(shade)
+
+    angle.observe(draw, names="value")
+    lift.observe(draw, names="value")
+    draw()
+    return widgets.VBox([widgets.HBox([angle, lift]), picture])
