@@ -111,6 +111,8 @@ def run() -> list[dict]:
             seconds, ok, log = build(book)
             times = notebook_times(book, log)
             runs.append(times)
+            print(f"build {number}: {seconds:.0f} s; notebooks: " + ", ".join(
+                f"{name} {t:.1f} s" for name, t in sorted(times.items())), file=sys.stderr)
             if not ok:
                 print(f"build {number} failed:\n{log[-4000:]}", file=sys.stderr)
             slowest = max(times, key=times.__getitem__) if times else "none"
