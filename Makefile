@@ -1,8 +1,10 @@
 # mrishare: two commands for a newcomer.
 #   make book   install into .venv and build the executed book into _build/html
 #   make test   install the test tools and run every test (the book build included)
-# Other targets: make bench (benchmark table), make strip (strip notebook outputs),
-# make home (copy the project address from _config.yml into README and notebooks), make clean.
+# Other targets: make unit (the fast loop: every test but the book's and the browser's, and
+# the docstring examples; no book build), make bench (benchmark table), make strip (strip
+# notebook outputs), make home (copy the project address from _config.yml into README and
+# notebooks), make clean.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +13,7 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
 # `book` is also a folder name: without .PHONY make would call the target up to date.
-.PHONY: all book test bench strip home clean install
+.PHONY: all book test unit bench strip home clean install
 
 all: book
 
@@ -34,9 +36,14 @@ book: $(STAMP)
 	echo "The book is built in $$((end - start)) s. Open it in a browser:"; \
 	echo "    file://$(CURDIR)/_build/html/index.html"
 
+# Without a build the book's tests skip; here the book was just built, and
+# MRISHARE_REQUIRE_BOOK=1 turns a missing build into a failure.
 test: book
 	$(PY) tools/browser.py --install
-	$(PY) -m pytest -n $(JOBS) tests --doctest-modules src/mrishare
+	MRISHARE_REQUIRE_BOOK=1 $(PY) -m pytest -n $(JOBS) tests --doctest-modules src/mrishare
+
+unit: $(STAMP)
+	$(PY) -m pytest -n $(JOBS) -m "not book and not browser" tests --doctest-modules src/mrishare
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

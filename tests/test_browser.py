@@ -8,9 +8,11 @@ must render its text and pictures offline). Notebook pages: the Binder, Colab an
 the live-code script is requested only when the reader asks for it. Search finds a known term.
 Screenshots of the welcome page and every notebook page go to ``_build/screenshots/``.
 
-The tests skip only when the book has not been built (``make book``). Chromium and axe-core
-are installed by ``python tools/browser.py --install`` (``make test`` runs it); when they are
-missing the tests fail and say so.
+Tests of the built book are marked ``book`` and take the ``built_book`` fixture: they skip
+when the book has not been built (``make book``), and fail instead under ``make test``
+(MRISHARE_REQUIRE_BOOK=1). Every test that drives Chromium is marked ``browser``; ``make unit``
+leaves both out. Chromium and axe-core are installed by ``python tools/browser.py --install``
+(``make test`` runs it); when they are missing the tests fail and say so.
 
 Environment (optional): ``MRISHARE_BOOK_ROOT`` the folder holding ``_config.yml``,
 ``_toc.yml`` and ``_build/html`` (default: this repository); ``MRISHARE_SCREENSHOTS`` where
@@ -75,9 +77,6 @@ EMPTY_ALTS = {
 }
 
 BUILT = (HTML / "index.html").is_file()
-needs_book = pytest.mark.skipif(
-    not BUILT, reason=f"the book is not built: no {HTML / 'index.html'} (run `make book`)"
-)
 
 
 def _toc_files(node) -> list[str]:
@@ -134,9 +133,9 @@ def _serve(directory: Path):
 
 
 @pytest.fixture(scope="session")
-def site():
+def site(built_book):
     """Base URL of _build/html served on a random free port of 127.0.0.1."""
-    server, url = _serve(HTML)
+    server, url = _serve(built_book)
     yield url
     server.shutdown()
     server.server_close()
@@ -328,15 +327,16 @@ def _problems(visit: Visit) -> list[str]:
 # --------------------------------------------------------------------------- the book
 
 
-@needs_book
-def test_every_toc_entry_has_a_page():
-    missing = [f for f in TOC_FILES if not (HTML / f"{f}.html").is_file()]
+@pytest.mark.book
+def test_every_toc_entry_has_a_page(built_book):
+    missing = [f for f in TOC_FILES if not (built_book / f"{f}.html").is_file()]
     assert not missing, f"pages of _toc.yml missing from {HTML}: {missing}"
     assert WELCOME in PAGES
 
 
-@needs_book
-def test_root_redirects_to_the_welcome_page(browser, site):
+@pytest.mark.book
+@pytest.mark.browser
+def test_root_redirects_to_the_welcome_page(site, browser):
     context = browser.new_context()
     try:
         tab = context.new_page()
@@ -346,10 +346,10 @@ def test_root_redirects_to_the_welcome_page(browser, site):
         context.close()
 
 
-@needs_book
 @pytest.mark.book
+@pytest.mark.browser
 @pytest.mark.parametrize("page", PAGES)
-def test_page(browser, site, page):
+def test_page(site, browser, page):
     """Loads cleanly and offline, images load with alt text, no WCAG 2 A/AA violation."""
     visit = _visit(browser, site, page)
     problems = _problems(visit)
@@ -363,10 +363,10 @@ def _canonical() -> tuple[str, str]:
     return parts.path.strip("/"), CONFIG["repository"].get("branch", "main")
 
 
-@needs_book
 @pytest.mark.book
+@pytest.mark.browser
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_launch_buttons_open_this_notebook(browser, site, notebook):
+def test_launch_buttons_open_this_notebook(site, browser, notebook):
     repo, branch = _canonical()
     book_path = CONFIG["repository"].get("path_to_book", "").strip("/")
     ipynb = "/".join(p for p in (book_path, f"{notebook}.ipynb") if p)
@@ -392,9 +392,9 @@ def test_launch_buttons_open_this_notebook(browser, site, notebook):
     assert (ROOT / folder).is_dir()
 
 
-@needs_book
 @pytest.mark.book
-def test_welcome_page_has_a_binder_badge_for_the_first_notebook(browser, site):
+@pytest.mark.browser
+def test_welcome_page_has_a_binder_badge_for_the_first_notebook(site, browser):
     """The welcome page links a badge to the first notebook, in JupyterLab on Binder."""
     assert NOTEBOOKS, "the book has no notebook page"
     repo, branch = _canonical()
@@ -405,9 +405,9 @@ def test_welcome_page_has_a_binder_badge_for_the_first_notebook(browser, site):
     assert badges, f"no badge image linking to {want} on {WELCOME}; links there: {links}"
 
 
-@needs_book
 @pytest.mark.book
-def test_live_code_script_loads_only_when_asked(browser, site):
+@pytest.mark.browser
+def test_live_code_script_loads_only_when_asked(site, browser):
     """Thebe's script comes from the internet only after the reader clicks 'Live code'."""
     if not NOTEBOOKS:
         pytest.skip("the book has no notebook page")
@@ -425,9 +425,9 @@ def test_live_code_script_loads_only_when_asked(browser, site):
     assert thebe_js in visit.external, f"clicking live code requested {visit.external}"
 
 
-@needs_book
 @pytest.mark.book
-def test_search_finds_a_known_term(browser, site):
+@pytest.mark.browser
+def test_search_finds_a_known_term(site, browser):
     context = browser.new_context()
     try:
         tab = context.new_page()
@@ -440,10 +440,10 @@ def test_search_finds_a_known_term(browser, site):
     assert any(SEARCH_PAGE in h for h in hrefs), f"search for {SEARCH_TERM!r} listed {hrefs}"
 
 
-@needs_book
 @pytest.mark.book
+@pytest.mark.browser
 @pytest.mark.parametrize("page", [WELCOME] + [f"{n}.html" for n in NOTEBOOKS])
-def test_screenshot_saved(browser, site, page):
+def test_screenshot_saved(site, browser, page):
     _visit(browser, site, page)
     shot = SHOTS / _screenshot_name(page)
     assert shot.is_file() and shot.stat().st_size > 10_000, f"no screenshot at {shot}"
@@ -461,6 +461,7 @@ BAD_PAGE = """<!DOCTYPE html><html><head><title>bad</title></head><body>
 </body></html>"""
 
 
+@pytest.mark.browser
 def test_the_checks_catch_a_bad_page(browser, tmp_path):
     """The same checks flag low contrast, missing alt, broken and remote images, errors."""
     (tmp_path / "bad.html").write_text(BAD_PAGE, encoding="utf-8")

@@ -44,6 +44,14 @@ TOOLS = {
     "pre-commit",
     "tox",
     "mypy",
+    "basedpyright",
+    "pyright",
+}
+# Core dependencies every install needs (the README says what each is for).
+CORE = {
+    "numpy", "scipy", "nibabel", "pydicom", "matplotlib", "scikit-image", "simpleitk",
+    "dcm2niix", "bidsschematools", "dicom-anonymizer", "pooch", "tqdm", "pandas", "pyyaml",
+    "jinja2", "filelock",
 }
 
 
@@ -96,11 +104,38 @@ def test_no_build_or_test_tools():
     assert not creeping, f"{ENV_FILE} carries build or test tools: {creeping}"
 
 
-@pytest.mark.parametrize(
-    "requirement",
-    [Requirement(r) for r in PYPROJECT["project"]["dependencies"]] + _extra("compare"),
-    ids=str,
-)
+def _core() -> list[Requirement]:
+    return [Requirement(r) for r in PYPROJECT["project"]["dependencies"]]
+
+
+def test_core_dependencies_are_the_documented_ones():
+    names = {canonicalize_name(r.name) for r in _core()}
+    assert names == CORE
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").lower()
+    for name in sorted(CORE):
+        assert name in readme.replace("_", "-"), f"README.md does not say what {name} is for"
+
+
+def test_nilearn_is_for_the_notebooks_only():
+    assert "nilearn" not in {canonicalize_name(r.name) for r in _core()}
+    assert "nilearn" in {canonicalize_name(r.name) for r in _extra("notebooks")}
+    assert "nilearn" in PINS, "Binder runs the notebooks: environment.yml pins nilearn"
+
+
+@pytest.mark.parametrize("extra", ["book", "test"])
+def test_build_and_test_tools_are_pinned_exactly(extra):
+    for requirement in _extra(extra):
+        specs = list(requirement.specifier)
+        assert len(specs) == 1 and specs[0].operator == "==", (
+            f"pyproject's {extra} extra: {requirement} is not pinned as name==version"
+        )
+
+
+def test_the_type_checker_is_a_test_tool():
+    assert "basedpyright" in {canonicalize_name(r.name) for r in _extra("test")}
+
+
+@pytest.mark.parametrize("requirement", _core() + _extra("notebooks"), ids=str)
 def test_every_dependency_is_pinned_within_its_bound(requirement):
     name = canonicalize_name(requirement.name)
     assert name in PINS, (

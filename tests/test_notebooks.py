@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -10,7 +11,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-HOME = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+HOME = CONFIG["repository"]["url"]
 SETUP = f'%pip install --quiet "mrishare @ git+{HOME}"'
 
 
@@ -64,3 +66,40 @@ def test_code_cells_stay_short(path):
         if cell.cell_type == "code":
             lines = [line for line in cell.source.splitlines() if line.strip()]
             assert len(lines) <= 15, f"{path.name}: a {len(lines)}-line cell; move it to mrishare"
+
+
+def _code_in_markdown(text: str) -> list[str]:
+    """Code blocks (fenced, or indented after a blank line) inside a Markdown solution."""
+    found = []
+    for block in re.findall(r"```\{admonition\}[^\n]*[Ss]olution.*?\n```", text, flags=re.S):
+        body = block.split("\n")[1:-1]
+        fences = [line for line in body if line.lstrip().startswith(("```", "~~~"))]
+        indented = [line for before, line in zip(body, body[1:], strict=False)
+                    if not before.strip() and re.match(r"^ {4,}\S", line)]
+        found += [line.strip() for line in fences + indented]
+    return found
+
+
+def test_the_code_check_finds_code_in_a_markdown_solution():
+    text = "```{admonition} Solution\n:class: dropdown\n\n    x = 1\n```\n"
+    assert _code_in_markdown(text) == ["x = 1"]
+    prose = "```{admonition} Solution\n:class: dropdown\n1. A list item\n   goes on.\n```\n"
+    assert _code_in_markdown(prose) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercise_solutions_are_executed_code_cells(path):
+    """Code in a Markdown dropdown never runs, so it can break silently: a solution's code
+    goes in a code cell tagged hide-input, which the build executes."""
+    notebook = nbformat.read(path, as_version=4)
+    code = [line for cell in notebook.cells if cell.cell_type == "markdown"
+            for line in _code_in_markdown(cell.source)]
+    assert not code, f"{path.name}: solution code in Markdown (make it a hide-input cell): {code}"
+
+
+def test_a_stalled_cell_fails_the_build_within_two_minutes():
+    """A cell timeout far above the slowest cell (seconds) lets a stall hide in a slow build."""
+    execute = CONFIG["execute"]
+    assert execute["execute_notebooks"] == "force"
+    assert 30 <= execute["timeout"] <= 120
+    assert execute.get("allow_errors") is False

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pandas is imported only where a table is made: finding a sa
     import pandas as pd
 
 __all__ = [
+    "OPEN_DATASETS",
     "ChecksumError",
     "Sample",
     "SampleNotFoundError",
@@ -42,10 +43,9 @@ __all__ = [
     "list_samples",
     "load_sample",
     "sample_path",
+    "sha256",
     "verify_sample",
 ]
-
-
 
 
 @dataclass(frozen=True)
@@ -252,15 +252,15 @@ def sample_path(name: str, verify: bool = True) -> Path:
 
 
 def _load_nifti(path: Path) -> Any:
-    import nibabel as nib
+    from mrishare import readers  # the one NIfTI loader, with its checks and messages
 
-    return nib.load(path)
+    return readers.load_nifti(path)
 
 
 def _load_dicom(path: Path) -> Any:
-    import pydicom
+    from mrishare import readers  # the one DICOM reader
 
-    return pydicom.dcmread(path)
+    return readers.read_dicom(path)
 
 
 def _load_folder(path: Path) -> Path:

@@ -1,17 +1,20 @@
 """Every error mrishare raises, under one base class.
 
 A caller that wants to catch "anything mrishare refused" catches :class:`MrishareError`; the
-command line prints its message and exits with status 3 (or 2 for a refused destination).
-Each class also derives from the builtin error callers already catch (``ValueError``,
-``LookupError``), so code written against those keeps working.
+command line prints its message and exits with the class's :attr:`~MrishareError.exit_status`:
+2 for a usage error (bad arguments, a refused source, destination or key file), 3 for an
+input that could not be processed. Each class also derives from the builtin error callers
+already catch (``ValueError``, ``LookupError``), so code written against those keeps working.
 
 Messages say what was expected, what was given, and what to do.
 
 Examples
 --------
->>> from mrishare.errors import BadInputError, MrishareError
+>>> from mrishare.errors import BadInputError, DestinationError, MrishareError
 >>> issubclass(BadInputError, MrishareError)
 True
+>>> BadInputError.exit_status, DestinationError.exit_status
+(3, 2)
 >>> try:
 ...     raise BadInputError("scan.dcm: not a DICOM file")
 ... except MrishareError as error:
@@ -34,11 +37,27 @@ __all__ = [
     "RuleFileError",
     "SampleNotFoundError",
     "SourceError",
+    "UsageError",
 ]
+
+EXIT_USAGE = 2
+"""Exit status of the ``mrishare`` command for a usage error (argparse's own code)."""
+
+EXIT_FAILED_INPUTS = 3
+"""Exit status of the ``mrishare`` command when inputs could not be processed."""
 
 
 class MrishareError(Exception):
-    """Base of every error mrishare raises on purpose."""
+    """Base of every error mrishare raises on purpose.
+
+    Attributes
+    ----------
+    exit_status : int
+        The status the ``mrishare`` command exits with when this error stops it: 3 (an
+        input could not be processed) unless a subclass says 2 (a usage error).
+    """
+
+    exit_status: int = EXIT_FAILED_INPUTS
 
 
 class BadInputError(MrishareError, ValueError):
@@ -52,13 +71,19 @@ class NiftiReadError(BadInputError):
 class SourceError(MrishareError, ValueError):
     """A source that is not what a command needs (missing, not a folder, empty)."""
 
+    exit_status = EXIT_USAGE
+
 
 class DestinationError(MrishareError, ValueError):
     """A destination that would overwrite or sit inside the source."""
 
+    exit_status = EXIT_USAGE
+
 
 class KeyFileError(MrishareError, ValueError):
     """A key file that is missing, unreadable or not a key made by ``mrishare make-key``."""
+
+    exit_status = EXIT_USAGE
 
 
 class DefaceError(MrishareError, ValueError):
@@ -67,6 +92,8 @@ class DefaceError(MrishareError, ValueError):
 
 class PrepareError(MrishareError, ValueError):
     """A ``prepare`` run that cannot start (bad source, destination or options)."""
+
+    exit_status = EXIT_USAGE
 
 
 class RuleFileError(MrishareError, ValueError):
@@ -83,3 +110,9 @@ class SampleNotFoundError(MrishareError, LookupError):
 
 class ChecksumError(MrishareError, ValueError):
     """A sample file whose checksum differs from the one recorded in the manifest."""
+
+
+class UsageError(MrishareError, ValueError):
+    """Arguments found wrong after parsing (an output that is also an input, say): exit 2."""
+
+    exit_status = EXIT_USAGE

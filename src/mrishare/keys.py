@@ -44,7 +44,6 @@ _MIN_SHIFT_DAYS = 36_890
 _SHIFT_SPREAD_DAYS = 3_653  # plus up to ten more years, per participant
 
 
-
 @dataclass(frozen=True)
 class Key:
     """A secret key and the pseudonyms it derives.
@@ -61,6 +60,7 @@ class Key:
     reproducible: bool = True
 
     def __post_init__(self) -> None:
+        """Refuse a secret shorter than 16 bytes."""
         if len(self.secret) < 16:
             raise KeyFileError("A key needs at least 16 bytes (32 hexadecimal characters).")
 

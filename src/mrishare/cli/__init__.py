@@ -10,6 +10,11 @@ description) and two functions, ``add_arguments(parser)`` and ``main(args) -> in
 * 2: usage error (argparse's own code), including a refused destination
 * 3: some inputs could not be processed (each named on stderr and in the report)
 
+A command signals trouble by raising a :class:`~mrishare.errors.MrishareError`; :func:`run`
+catches that one base class, prints the message and exits with the error's
+``exit_status`` (2 for usage errors such as a refused destination, 3 otherwise). Commands do
+not catch mrishare's errors themselves.
+
 Logs never echo the command line or source paths: they can carry names.
 """
 
@@ -24,24 +29,34 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from mrishare import __version__
+from mrishare.errors import EXIT_FAILED_INPUTS, EXIT_USAGE, MrishareError, UsageError
 
 __all__ = [
-    "EXIT_FAILED_INPUTS", "EXIT_FOUND", "EXIT_OK", "EXIT_USAGE", "UsageError", "commands", "run",
+    "EXIT_FAILED_INPUTS",
+    "EXIT_FOUND",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "UsageError",
+    "build_parser",
+    "commands",
+    "main",
+    "run",
 ]
 
 EXIT_OK = 0
+"""Done, and clean."""
+
 EXIT_FOUND = 1
-EXIT_USAGE = 2
-EXIT_FAILED_INPUTS = 3
-
-
-
-class UsageError(Exception):
-    """Bad arguments found after parsing (e.g. a destination inside the source): exit 2."""
+"""``audit`` found identifiers, or QC failed."""
 
 
 def commands() -> dict[str, ModuleType]:
     """Return the command modules of this package by command name.
+
+    Returns
+    -------
+    dict of str to module
+        Command name (``make-key``) to its module (``make_key``), sorted by name.
 
     Examples
     --------
@@ -59,7 +74,17 @@ def commands() -> dict[str, ModuleType]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the parser with one sub-parser per command module."""
+    """Return the parser with one sub-parser per command module.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> build_parser().prog
+    'mrishare'
+    """
     parser = argparse.ArgumentParser(
         prog="mrishare",
         description="Share brain MRI safely: de-identify, convert, deface and audit.",
@@ -84,21 +109,41 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status.
 
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (``sys.argv[1:]`` by default).
+
+    Returns
+    -------
+    int
+        0, 1 or 3 (see the module's description).
+
+    Raises
+    ------
+    SystemExit
+        With status 2 for a usage error: argparse's own, or a
+        :class:`~mrishare.errors.MrishareError` whose ``exit_status`` is 2 (its message is
+        printed after the usage line).
+
     Examples
     --------
-    >>> run(["--version"])  # doctest: +SKIP
-    mrishare 0.1.0
+    >>> import tempfile, pathlib
+    >>> run(["make-key", str(pathlib.Path(tempfile.mkdtemp()) / "study.key")])
+    0
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="mrishare: %(message)s", stream=sys.stderr)
     try:
         return int(args._main(args))
-    except UsageError as error:
-        parser.error(str(error))  # exits with status 2
-    return EXIT_USAGE  # not reached
+    except MrishareError as error:
+        if error.exit_status == EXIT_USAGE:
+            parser.error(str(error))  # prints the usage line and the message, exits with 2
+        print(f"mrishare: error: {error}", file=sys.stderr)
+        return error.exit_status
 
 
 def main() -> None:
-    """Entry point of the ``mrishare`` console script."""
+    """Run the ``mrishare`` console script and exit with its status."""
     raise SystemExit(run())

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from mrishare.keys import Key, KeyFileError, load_or_random_key
+from mrishare.keys import Key, load_or_random_key
 
 log = logging.getLogger("mrishare")
 
@@ -15,12 +15,26 @@ KEY_HELP = ("secret key file (mrishare make-key F); without it a random key is u
 
 
 def add_key_file(parser: argparse.ArgumentParser) -> None:
-    """Add ``--key-file F``."""
+    """Add ``--key-file F`` to a command's parser.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser.
+    """
     parser.add_argument("--key-file", metavar="F", type=Path, default=None, help=KEY_HELP)
 
 
 def add_jobs(parser: argparse.ArgumentParser, help_text: str = "worker processes") -> None:
-    """Add ``--jobs N`` (a whole number of 1 or more)."""
+    """Add ``--jobs N`` (a whole number of 1 or more) to a command's parser.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser.
+    help_text : str, default "worker processes"
+        The option's help.
+    """
     parser.add_argument("--jobs", metavar="N", type=_positive, default=1, help=help_text)
 
 
@@ -37,14 +51,23 @@ def _positive(text: str) -> int:
 def load_key(path: Path | None, consequence: str = "") -> Key:
     """Read the key file, or make a random key and warn that it is not reproducible.
 
-    Raises ``mrishare.cli.UsageError`` (exit 2) for a key file that cannot be read.
-    """
-    from mrishare.cli import UsageError
+    Parameters
+    ----------
+    path : Path or None
+        The ``--key-file`` argument.
+    consequence : str, default ""
+        Appended to the warning about a random key (what the user loses).
 
-    try:
-        key = load_or_random_key(path)
-    except KeyFileError as error:
-        raise UsageError(str(error)) from None
+    Returns
+    -------
+    mrishare.keys.Key
+
+    Raises
+    ------
+    mrishare.errors.KeyFileError
+        For a key file that cannot be read (the command exits with 2).
+    """
+    key = load_or_random_key(path)
     if not key.reproducible:
         log.warning("no --key-file: a random key is used, and these pseudonyms cannot be made "
                     "again%s", consequence)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from mrishare.errors import UsageError
 from mrishare.keys import Key
 
 HELP = "write a new secret key file for reproducible pseudonyms"
@@ -17,16 +18,36 @@ log = logging.getLogger("mrishare")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add this command's arguments."""
+    """Add this command's arguments to its parser.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The sub-parser of ``make-key``.
+    """
     parser.add_argument(
         "path", help="where to write the key (an existing file is never overwritten)"
     )
 
 
 def main(args: argparse.Namespace) -> int:
-    """Write the key and return the exit status."""
-    from mrishare.cli import UsageError
+    """Write the key and return the exit status.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments (``path``).
+
+    Returns
+    -------
+    int
+        0 once the key is written.
+
+    Raises
+    ------
+    mrishare.errors.UsageError
+        When the file exists already (exit 2).
+    """
     try:
         Key.generate().save(args.path)
     except FileExistsError:

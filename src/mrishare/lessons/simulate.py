@@ -27,6 +27,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 from numpy.typing import NDArray
+from pydicom.uid import UID
 from scipy import ndimage as ndi
 from scipy.spatial.transform import Rotation
 
@@ -95,7 +96,7 @@ def _grid(
     zooms: tuple[float, float, float],
     axes: str,
 ) -> tuple[NDArray[np.float64], tuple[int, int, int]]:
-    """An oblique scanner grid that holds the moved head with a small margin."""
+    """Return an oblique scanner grid that holds the moved head with a small margin."""
     ijk = np.argwhere(head)[::50]
     world = (motion @ head_affine @ np.c_[ijk, np.ones(len(ijk))].T)[:3]
     # Scanner axes: an oblique rotation of RAS; "LPS" or sagittal slices permute/flip them.
@@ -105,15 +106,23 @@ def _grid(
     local = directions.T @ world  # head coordinates along the scanner axes
     margin = 6.0
     lo, hi = local.min(axis=1) - margin, local.max(axis=1) + margin
-    shape = tuple(int(np.ceil((h - low) / z)) + 1 for low, h, z in zip(lo, hi, zooms, strict=True))
+    size = [int(np.ceil((h - low) / z)) + 1 for low, h, z in zip(lo, hi, zooms, strict=True)]
+    shape = (size[0], size[1], size[2])
     affine = np.eye(4)
     affine[:3, :3] = directions * np.asarray(zooms)
     affine[:3, 3] = directions @ lo
     return affine, shape
 
 
+def _affine(image: nib.Nifti1Image) -> NDArray[np.float64]:
+    """Return the image's affine, which every loaded NIfTI image has."""
+    if image.affine is None:
+        raise ValueError("the image has no affine")
+    return np.asarray(image.affine, dtype=np.float64)
+
+
 def _bias(shape: tuple[int, int, int], rng: np.random.Generator, strength: float):
-    """A smooth multiplicative field, 1 +/- ``strength``, from low-order polynomials."""
+    """Return a smooth multiplicative field, 1 +/- ``strength``, from low-order polynomials."""
     axes = [np.linspace(-1, 1, n) for n in shape]
     x, y, z = np.meshgrid(*axes, indexing="ij", sparse=True)
     c = rng.uniform(-1, 1, size=6)
@@ -174,11 +183,14 @@ def simulate_scan(
     from mrishare import data
 
     rng = np.random.default_rng(seed)
-    template = template or data.load_sample("template_head", verify=False)
+    head_image: nib.Nifti1Image = (
+        template if template is not None else data.load_sample("template_head", verify=False)
+    )
+    template_affine = _affine(head_image)
 
-    t1 = np.asarray(template.dataobj, dtype=np.float32)
+    t1 = np.asarray(head_image.dataobj, dtype=np.float32)
     head = t1 > 0.1 * np.percentile(t1, 99)
-    centre = (template.affine @ np.r_[ndi.center_of_mass(head), 1.0])[:3]
+    centre = (template_affine @ np.r_[ndi.center_of_mass(head), 1.0])[:3]
     motion = _rigid(
         rng.uniform(-max_rotation_deg, max_rotation_deg, 3),
         rng.uniform(-max_translation_mm, max_translation_mm, 3),
@@ -189,10 +201,10 @@ def simulate_scan(
         scale[:3, 3] = centre - head_scale * centre
         motion = motion @ scale
     oblique = rng.uniform(-max_oblique_deg, max_oblique_deg, 3)
-    affine, shape = _grid(head, template.affine, motion, oblique, zooms, axes)
+    affine, shape = _grid(head, template_affine, motion, oblique, zooms, axes)
 
     # For every voxel of the new grid, where is it in the template's voxels?
-    to_template = np.linalg.inv(template.affine) @ np.linalg.inv(motion) @ affine
+    to_template = np.linalg.inv(template_affine) @ np.linalg.inv(motion) @ affine
     coords = np.indices(shape, dtype=np.float32).reshape(3, -1)
     coords = to_template[:3, :3].astype(np.float32) @ coords
     coords += to_template[:3, 3:4].astype(np.float32)
@@ -206,11 +218,17 @@ def simulate_scan(
     inside = carry(np.ones(t1.shape, np.float32), 0) > 0  # within the template's box
     face = brain = np.zeros(shape, bool)
     if truth:
-        face_mask = face_mask or data.load_sample("template_facemask", verify=False)
-        brain_mask = brain_mask or data.load_sample("template_brainmask", verify=False)
+        face_image: nib.Nifti1Image = (
+            face_mask if face_mask is not None
+            else data.load_sample("template_facemask", verify=False)
+        )
+        brain_image: nib.Nifti1Image = (
+            brain_mask if brain_mask is not None
+            else data.load_sample("template_brainmask", verify=False)
+        )
         # pydeface's face mask is 0 on the face and 1 elsewhere.
-        face = carry((np.asarray(face_mask.dataobj) < 0.5).astype(np.float32), 0) > 0.5
-        brain = carry((np.asarray(brain_mask.dataobj) > 0.5).astype(np.float32), 0) > 0.5
+        face = carry((np.asarray(face_image.dataobj) < 0.5).astype(np.float32), 0) > 0.5
+        brain = carry((np.asarray(brain_image.dataobj) > 0.5).astype(np.float32), 0) > 0.5
 
     top = np.percentile(image[image > 0], 99)
     image = image * _bias(shape, rng, bias)
@@ -244,7 +262,7 @@ PRIVATE_ELEMENTS = {
 
 
 def _uid(root: str, *parts: object) -> str:
-    """A UID under the invented site root, made from readable parts (digits only)."""
+    """Return a UID under the invented site root, made from readable parts (digits only)."""
     return ".".join([root, *[str(p) for p in parts]])[:64]
 
 
@@ -260,7 +278,7 @@ def _common_dataset(person: dict, study: dict, series: dict, sop_class: str):
 
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.file_meta.MediaStorageSOPClassUID = UID(sop_class)
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.file_meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     ds.file_meta.SourceApplicationEntityTitle = study["ae_title"]
@@ -361,7 +379,7 @@ def write_dicom_series(
     if data.dtype != np.uint16:
         raise TypeError(f"write_dicom_series needs uint16 data, got {data.dtype}")
     lps = np.diag([-1.0, -1.0, 1.0])
-    matrix = lps @ image.affine[:3, :3]
+    matrix = lps @ _affine(image)[:3, :3]
     zooms = np.linalg.norm(matrix, axis=0)
     directions = matrix / zooms
     normal = directions[:, 2]
@@ -370,7 +388,7 @@ def write_dicom_series(
         ds = _common_dataset(person, study, series, MR_IMAGE_STORAGE)
         number = k + 1
         ds.SOPInstanceUID = _uid(series["uid"], number)
-        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.file_meta.MediaStorageSOPInstanceUID = UID(ds.SOPInstanceUID)
         ds.InstanceNumber = number
         ds.AcquisitionNumber = 1
         ds.FrameOfReferenceUID = study["frame_uid"]
@@ -432,7 +450,7 @@ def write_screenshot(
 
     ds = _common_dataset(person, study, series, SECONDARY_CAPTURE_STORAGE)
     ds.SOPInstanceUID = _uid(series["uid"], 1)
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(ds.SOPInstanceUID)
     ds.InstanceNumber = 1
     ds.ConversionType = "WSD"
     ds.BurnedInAnnotation = "YES"
