@@ -92,10 +92,10 @@ def make_brainmask() -> tuple[nib.Nifti1Image, dict]:
     head_data = np.asarray(head.dataobj, np.float32)
     template, mask = _mni()
 
-    fixed = deface._downsample(np.asarray(template.dataobj, np.float32), template.affine, 2.0)
-    region = deface._downsample(np.asarray(mask.dataobj, np.float32), template.affine, 2.0)[0]
+    fixed = deface.downsample(np.asarray(template.dataobj, np.float32), template.affine, 2.0)
+    region = deface.downsample(np.asarray(mask.dataobj, np.float32), template.affine, 2.0)[0]
     region = ndi.binary_dilation(region > 0.5, iterations=2)
-    moving = deface._downsample(head_data, head.affine, 2.0)
+    moving = deface.downsample(head_data, head.affine, 2.0)
     start = _start(head_data, head.affine, mask)
     # The correlation fit has poor local optima (a brain blown up to the scalp): try a few
     # starts at 8 and 4 mm and keep the best match, then refine it at 2 mm.
