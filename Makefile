@@ -37,10 +37,11 @@ book: $(STAMP)
 	echo "    file://$(CURDIR)/_build/html/index.html"
 
 # Without a build the book's tests skip; here the book was just built, and
-# MRISHARE_REQUIRE_BOOK=1 turns a missing build into a failure.
+# MRISHARE_REQUIRE_BOOK=1 turns a missing build into a failure; likewise
+# MRISHARE_REQUIRE_TOOLS=1 for the programs tools/test_tools.py installs (Chromium, dciodvfy).
 test: book
-	$(PY) tools/browser.py --install
-	MRISHARE_REQUIRE_BOOK=1 $(PY) -m pytest -n $(JOBS) tests --doctest-modules src/mrishare
+	$(PY) tools/test_tools.py --install
+	MRISHARE_REQUIRE_BOOK=1 MRISHARE_REQUIRE_TOOLS=1 $(PY) -m pytest -n $(JOBS) tests --doctest-modules src/mrishare
 
 unit: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) -m "not book and not browser" tests --doctest-modules src/mrishare

@@ -11,7 +11,7 @@ Screenshots of the welcome page and every notebook page go to ``_build/screensho
 Tests of the built book are marked ``book`` and take the ``built_book`` fixture: they skip
 when the book has not been built (``make book``), and fail instead under ``make test``
 (MRISHARE_REQUIRE_BOOK=1). Every test that drives Chromium is marked ``browser``; ``make unit``
-leaves both out. Chromium and axe-core are installed by ``python tools/browser.py --install``
+leaves both out. Chromium and axe-core are installed by ``python tools/test_tools.py --install``
 (``make test`` runs it); when they are missing the tests fail and say so.
 
 Environment (optional): ``MRISHARE_BOOK_ROOT`` the folder holding ``_config.yml``,
@@ -146,7 +146,7 @@ def browser():
     """Debian's headless Chromium driven by Playwright (never a downloaded browser build)."""
     problems = [f"{p} is missing" for p in (CHROMIUM, AXE_JS) if not p.is_file()]
     if problems:
-        pytest.fail("; ".join(problems) + ": run `python tools/browser.py --install`")
+        pytest.fail("; ".join(problems) + ": run `python tools/test_tools.py --install`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -1,13 +1,15 @@
-"""Install what the browser tests need: Debian's Chromium and the pinned axe-core.
+"""Install what the tests need from outside PyPI: Debian packages and the pinned axe-core.
 
 tests/test_browser.py drives headless Chromium (Debian's ``chromium`` package, never a
 browser build downloaded by a driver) and injects axe-core (from the npm registry, pinned in
-tools/axe/package-lock.json) into every page of the built book.
+tools/axe/package-lock.json) into every page of the built book. The DICOM tests validate
+every de-identified file with ``dciodvfy``, the DICOM reference validator (Debian's
+``dicom3tools`` package).
 
 Usage::
 
-    python tools/browser.py --install   # install what is missing (Chromium needs root)
-    python tools/browser.py             # only report what is there, exit 1 when incomplete
+    python tools/test_tools.py --install   # install what is missing (Chromium needs root)
+    python tools/test_tools.py             # only report what is there, exit 1 when incomplete
 
 Both steps are skipped when already done, so ``make test`` can call ``--install`` every time.
 """
@@ -24,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
+# Programs the tests run, and the Debian package that brings each.
+DEBIAN = {CHROMIUM: "chromium", Path("/usr/bin/dciodvfy"): "dicom3tools"}
 AXE_DIR = ROOT / "tools" / "axe"
 AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -44,9 +48,8 @@ def installed_axe_version() -> str | None:
 
 def missing() -> list[str]:
     """Return a sentence for each thing the browser tests need and do not find."""
-    problems = []
-    if not os.access(CHROMIUM, os.X_OK):
-        problems.append(f"{CHROMIUM} not found (Debian package 'chromium')")
+    problems = [f"{program} not found (Debian package '{package}')"
+                for program, package in DEBIAN.items() if not os.access(program, os.X_OK)]
     want, have = pinned_axe_version(), installed_axe_version()
     if have != want:
         problems.append(
@@ -60,18 +63,18 @@ def run(cmd: list[str], **kwargs) -> None:
     subprocess.run(cmd, check=True, **kwargs)
 
 
-def install_chromium() -> None:
-    if os.access(CHROMIUM, os.X_OK):
+def install_debian() -> None:
+    wanted = sorted({p for program, p in DEBIAN.items() if not os.access(program, os.X_OK)})
+    if not wanted:
         return
+    names = " ".join(wanted)
     if shutil.which("apt-get") is None:
-        raise SystemExit(
-            f"{CHROMIUM} is missing and apt-get is not here: install Chromium by hand."
-        )
+        raise SystemExit(f"{names} missing and apt-get is not here: install them by hand.")
     if os.geteuid() != 0:
-        raise SystemExit(f"{CHROMIUM} is missing: run as root, or `apt-get install chromium`.")
+        raise SystemExit(f"{names} missing: run as root, or `apt-get install {names}`.")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     run(["apt-get", "update", "-qq"], env=env)
-    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *wanted], env=env)
 
 
 def install_axe() -> None:
@@ -89,13 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.install:
-        install_chromium()
+        install_debian()
         install_axe()
     problems = missing()
     for problem in problems:
-        print(f"browser tests: {problem}", file=sys.stderr)
+        print(f"test tools: {problem}", file=sys.stderr)
     if not problems:
-        print(f"browser tests: {CHROMIUM} and axe-core {pinned_axe_version()} are ready")
+        ready = ", ".join(str(p) for p in DEBIAN)
+        print(f"test tools: {ready} and axe-core {pinned_axe_version()} are ready")
     return 1 if problems else 0
 
 
