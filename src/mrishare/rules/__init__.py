@@ -3,16 +3,32 @@
 Every fact of policy mrishare applies lives in one data file here, read by one loader, used
 everywhere. A data steward can read and change them without reading Python:
 
-==============================  ==========================================================
-file                            what it says
-==============================  ==========================================================
-``identifying_attributes.tsv``  DICOM attributes that identify someone, why, and whether
-                                the audit searches for their values
-``identifying_vrs.tsv``         value representations that identify whatever the keyword
-==============================  ==========================================================
+================================  ========================================================
+file                              what it says (read by)
+================================  ========================================================
+``identifying_attributes.tsv``    DICOM attributes that identify someone, why, and whether
+                                  the audit searches for their values
+                                  (:mod:`mrishare.identifiers`)
+``identifying_vrs.tsv``           value representations that identify whatever the
+                                  keyword (:mod:`mrishare.identifiers`)
+``dicom_profile_options.yaml``    the options of the DICOM confidentiality profile, the
+                                  dummies and codes mrishare writes (:mod:`mrishare.dicom`)
+``safe_private_tags.tsv``         private (vendor) attributes known to hold no identity
+``left_out_sop_classes.tsv``      kinds of DICOM object never passed on (screenshots,
+                                  reports, photographs)
+``series_mapping.yaml``           which DICOM series becomes which BIDS file
+                                  (:mod:`mrishare.bids`; ``--config`` adds your own)
+``sidecar_fields.yaml``           what JSON sidecars may never carry
+``deface_qc.yaml``                the targets defacing must meet (:mod:`mrishare.deface`)
+``audit_specificity.yaml``        how specific a value must be before the audit searches
+                                  for it as text (:mod:`mrishare.audit`)
+``decision_tree.yaml``            the book's decision tree: may I share, and how?
+                                  (:mod:`mrishare.lessons.decision`)
+``repositories.tsv``              repositories for brain MRI, with sources and dates
+                                  (:mod:`mrishare.lessons.repositories`)
+================================  ========================================================
 
-(other modules add their own files here: the series mapping, the sidecar deny list, the safe
-private tags, the profile options, the decision tree and the repositories.)
+Tables may open with ``#`` lines that say what they are and where they come from.
 
 A malformed file raises :class:`mrishare.errors.RuleFileError` naming the file, the line and
 what is wrong, so a typo is found when the file is read, not when a scan is processed.
@@ -126,39 +142,40 @@ def read_tsv(
     'PatientName'
     """
     where = path(name)
-    with where.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle, delimiter="\t")
-        columns = reader.fieldnames or []
-        missing = [c for c in required if c not in columns]
-        if missing:
-            raise RuleFileError(
-                f"{where.name}: the first line must name the columns {', '.join(required)}; "
-                f"missing: {', '.join(missing)}."
-            )
-        rows: list[dict[str, str]] = []
-        seen: dict[str, int] = {}
-        for line, row in enumerate(reader, start=2):
-            if None in row:
-                raise RuleFileError(f"{where.name}, line {line}: more cells than columns.")
-            cells = {k: (v or "").strip() for k, v in row.items()}
-            for column in required:
-                if not cells[column]:
-                    raise RuleFileError(f"{where.name}, line {line}: column {column} is empty.")
-            for column, allowed in (choices or {}).items():
-                if cells.get(column, "") not in allowed:
-                    raise RuleFileError(
-                        f"{where.name}, line {line}: {column} is {cells.get(column)!r}; "
-                        f"expected one of {', '.join(allowed)}."
-                    )
-            if unique is not None:
-                value = cells[unique]
-                if value in seen:
-                    raise RuleFileError(
-                        f"{where.name}, line {line}: {unique} {value!r} already stands on "
-                        f"line {seen[value]}."
-                    )
-                seen[value] = line
-            rows.append(cells)
+    lines = where.read_text(encoding="utf-8").splitlines()
+    skip = next((i for i, text in enumerate(lines) if not text.startswith("#")), len(lines))
+    reader = csv.DictReader(lines[skip:], delimiter="\t")
+    columns = reader.fieldnames or []
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise RuleFileError(
+            f"{where.name}: the first line must name the columns {', '.join(required)}; "
+            f"missing: {', '.join(missing)}."
+        )
+    rows: list[dict[str, str]] = []
+    seen: dict[str, int] = {}
+    for line, row in enumerate(reader, start=skip + 2):
+        if None in row:
+            raise RuleFileError(f"{where.name}, line {line}: more cells than columns.")
+        cells = {k: (v or "").strip() for k, v in row.items()}
+        for column in required:
+            if not cells[column]:
+                raise RuleFileError(f"{where.name}, line {line}: column {column} is empty.")
+        for column, allowed in (choices or {}).items():
+            if cells.get(column, "") not in allowed:
+                raise RuleFileError(
+                    f"{where.name}, line {line}: {column} is {cells.get(column)!r}; "
+                    f"expected one of {', '.join(allowed)}."
+                )
+        if unique is not None:
+            value = cells[unique]
+            if value in seen:
+                raise RuleFileError(
+                    f"{where.name}, line {line}: {unique} {value!r} already stands on "
+                    f"line {seen[value]}."
+                )
+            seen[value] = line
+        rows.append(cells)
     return rows
 
 
