@@ -41,6 +41,7 @@ __all__ = [
     "dicom_age",
     "harvested_keywords",
     "harvested_vrs",
+    "parse_date",
     "value_representations",
     "why",
 ]
@@ -259,7 +260,27 @@ def why(keyword: str, vr: str = "", private: bool = False) -> str:
 # ----------------------------------------------------------------------------- ages
 
 
-def _date(value: Any) -> dt.date:
+def parse_date(value: Any) -> dt.date:
+    """Read a date written as ``YYYYMMDD``, ``YYYY-MM-DD`` or ``DD-MM-YYYY``, or a date object.
+
+    Parameters
+    ----------
+    value : str, datetime.date, datetime.datetime or pandas.Timestamp
+
+    Returns
+    -------
+    datetime.date
+
+    Raises
+    ------
+    ValueError
+        When the text is none of these forms.
+
+    Examples
+    --------
+    >>> parse_date("19870412"), parse_date("12-04-1987")
+    (datetime.date(1987, 4, 12), datetime.date(1987, 4, 12))
+    """
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -298,7 +319,7 @@ def age_in_years(birth_date: Any, on: Any) -> int:
     >>> age_in_years("19870412", "20240411"), age_in_years("19870412", "20240412")
     (36, 37)
     """
-    birth, day = _date(birth_date), _date(on)
+    birth, day = parse_date(birth_date), parse_date(on)
     if day < birth:
         raise ValueError(f"The day {day} is before the birth date {birth}: check both dates.")
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

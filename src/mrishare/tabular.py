@@ -30,7 +30,6 @@ Examples
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -38,7 +37,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from mrishare.identifiers import AGE_CAP, age_in_years, bids_age
+from mrishare.identifiers import AGE_CAP, age_in_years, bids_age, parse_date
 
 __all__ = [
     "AGE_CAP",
@@ -148,22 +147,6 @@ def age_band(age: Any, width: int = 5) -> Any:
     return _scalar_or_series(age, one)
 
 
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime | pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    for fmt in ("%Y%m%d", "%Y-%m-%d", "%d-%m-%Y"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(
-        f"Expected a date (YYYYMMDD, YYYY-MM-DD or DD-MM-YYYY), got {value!r}."
-    )
-
-
 def age_at(birth_date: Any, on: Any) -> Any:
     """Return whole years between a birth date and another day, by the calendar.
 
@@ -180,7 +163,7 @@ def age_at(birth_date: Any, on: Any) -> Any:
     def one(birth: Any, day: Any) -> Any:
         if _missing(birth) or _missing(day):
             return np.nan
-        return age_in_years(_as_date(birth), _as_date(day))
+        return age_in_years(parse_date(birth), parse_date(day))
 
     if isinstance(birth_date, pd.Series):
         days = on if isinstance(on, pd.Series) else pd.Series(on, index=birth_date.index)
@@ -216,7 +199,7 @@ def coarsen_date(date: Any, to: str = "year") -> Any:
     if to not in _DATE_LEVELS:
         raise ValueError(f"Expected one of {sorted(_DATE_LEVELS)}, got to={to!r}.")
     level = _DATE_LEVELS[to]
-    return _scalar_or_series(date, lambda v: v if _missing(v) else level(_as_date(v)))
+    return _scalar_or_series(date, lambda v: v if _missing(v) else level(parse_date(v)))
 
 
 def coarsen_postcode(postcode: Any, keep: int = 2) -> Any:
