@@ -229,6 +229,13 @@ def test_a_broken_mapping_is_refused_naming_the_description_and_line(tmp_path,
         ("rules: []\n", r"mapping\.yaml: expected a mapping with a list 'descriptions:'"),
         ("descriptions: []\nextra: 1\n", r"unknown top-level key 'extra'"),
         ("descriptions:\n  - just text\n", r"description 1 \(line 2\): expected a mapping"),
+        ("descriptions: []\nlabels_from_names: {task: ['task-[a-z]+']}\n",
+         r"labels_from_names, task: .* needs a group in parentheses"),
+        ("descriptions: []\nlabels_from_names: {task: ['(unclosed']}\n",
+         r"labels_from_names, task: .* is not a regular expression"),
+        ("descriptions: []\nlabels_from_names: {sub: ['(x)']}\n",
+         r"labels_from_names, sub: not an entity mrishare takes from names"),
+        ("descriptions: []\nextends_default: maybe\n", r"extends_default must be true or false"),
     ],
 )
 def test_a_malformed_mapping_file_is_refused(tmp_path, text, message):

@@ -42,7 +42,7 @@ Examples
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "bids"
 >>> report = bids.to_bids(data.sample_path("dicom_study"), out, keys.Key(bytes(32)))
 >>> len(report.written), len(report.unmapped), len(report.failed)
-(17, 1, 0)
+(18, 1, 0)
 >>> sorted(p.name for p in out.iterdir())[:3]
 ['README', 'dataset_description.json', 'participants.json']
 """

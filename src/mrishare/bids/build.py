@@ -227,7 +227,10 @@ def _slice_timing(series: Series, target: Path, repetition: object) -> list[floa
     import nibabel as nib
 
     try:
-        return session.slice_timing(series.files, nib.load(target).affine, float(repetition))
+        affine = nib.Nifti1Image.from_filename(target).affine
+        if affine is None:
+            return None
+        return session.slice_timing(series.files, affine, float(repetition))
     except (BadInputError, ValueError, TypeError):
         return None
 

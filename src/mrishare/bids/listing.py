@@ -111,8 +111,8 @@ def snippet(info: Mapping[str, Any], found: mapping.Classification) -> str:
 
     Examples
     --------
-    >>> found = mapping.classify({"Modality": "MR", "SeriesDescription": "ep2d_bold",
-    ...                           "EchoTime": "30"})
+    >>> found = mapping.classify({"Modality": "MR", "SOPClassUID": "1.2.840.10008.5.1.4.1.1.4",
+    ...                           "SeriesDescription": "ep2d_bold", "EchoTime": "30"})
     >>> print(snippet({"SeriesDescription": "ep2d_bold"}, found))
     descriptions:
       - id: ep2d-bold

@@ -315,8 +315,8 @@ def default_mapping() -> SeriesMapping:
 
     Examples
     --------
-    >>> [d.suffix for d in default_mapping().descriptions if d.suffix][:3]
-    ['FLAIR', 'T1w', 'T2w']
+    >>> [d.suffix for d in default_mapping().descriptions if d.datatype == "func"]
+    ['sbref', 'bold']
     """
     return load_mapping(DEFAULT_MAPPING)
 
@@ -465,7 +465,7 @@ def classify(info: Mapping[str, Any], mapping: SeriesMapping | None = None) -> C
     ...         "SeriesDescription": "t2_tse_tra", "EchoTime": "98"}
     >>> found = classify(info)
     >>> found.outcome, found.reason
-    ('T2w', 'named T2-weighted and long echo time')
+    ('T2w', 'named T2-weighted and long echo time (3D SPACE/CUBE/VISTA up to 650 ms)')
     >>> found = classify({**info, "EchoTime": "3"})
     >>> found.outcome, found.description.id
     ('unknown', 't2w-by-name')

@@ -10,7 +10,7 @@ Examples
 >>> from mrishare.bids import series
 >>> found, skipped = series.find_series(data.sample_path("dicom_study"))
 >>> len(found), len(skipped)
-(7, 0)
+(14, 0)
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def find_series(src: str | Path) -> tuple[list[Series], list[Problem]]:
     >>> from mrishare import data
     >>> series, skipped = find_series(data.sample_path("dicom_study"))
     >>> len(series), len(skipped)
-    (7, 0)
+    (14, 0)
     """
     src = Path(src)
     groups: dict[str, Series] = {}
