@@ -190,9 +190,9 @@ def test_bad_series_are_named_and_the_rest_is_done(study, tmp_path, monkeypatch,
             target.write_bytes(gzip.compress(img.to_bytes()))
         elif damage == "corrupt-gz":
             target.write_bytes(gzip.compress(image.read_bytes())[:-100])
-        elif damage == "split":
-            shutil.copy(image, target.with_name("image_e2.nii"))
-            return convert.Conversion([image, target.with_name("image_e2.nii")], "")
+        elif damage == "split":  # dcm2niix's split of mixed geometry: not told apart
+            shutil.copy(image, target.with_name("image_i00002.nii"))
+            return convert.Conversion([image, target.with_name("image_i00002.nii")], "")
         image.unlink()
         return convert.Conversion([] if damage == "no-output" else [target], "Error: simulated")
 
@@ -200,7 +200,7 @@ def test_bad_series_are_named_and_the_rest_is_done(study, tmp_path, monkeypatch,
     report = bids.to_bids(study[0], tmp_path / "bids", KEY)
     assert len(report.written) == 3 and len(report.failed) == 3
     expected = {"dicom-extension": "DICOM header", "corrupt-gz": "damaged gzip",
-                "no-output": "dcm2niix said: Error: simulated", "split": "into 2 images"}[damage]
+                "no-output": "dcm2niix said: Error: simulated", "split": "mixed geometry"}[damage]
     for problem in report.failed:
         assert "_t2_tse_" in problem.source and expected in problem.message
         assert "mrishare-convert" not in problem.message  # temporary paths are not shown
@@ -212,8 +212,9 @@ def test_source_is_left_byte_identical_and_sample_study_converts(tmp_path):
     before = {p: data.sha256(p) for p in source.rglob("*") if p.is_file()}
     report = bids.to_bids(source, tmp_path / "bids", KEY)
     assert {p: data.sha256(p) for p in source.rglob("*") if p.is_file()} == before
-    assert len(report.written) == 6 and len(report.skipped) == 1 and not report.failed
+    assert len(report.written) == 18 and len(report.skipped) == 2 and not report.failed
     assert "another modality" in report.skipped[0].message  # the screen capture
+    assert report.skipped[1].message.startswith("not mapped: ")  # the site's own series
     assert not list(tmp_path.glob(".mrishare-*"))  # no temporary folder left behind
 
 

@@ -19,8 +19,12 @@ from mrishare.errors import RuleFileError
         ({"ProtocolName": "t2_tse_tra", "EchoTime": "98"}, "T2w"),
         ({"SeriesDescription": "t2_flair_tra", "EchoTime": "90"}, "FLAIR"),
         ({"SeriesDescription": "Ax T2 FLAIR", "EchoTime": "399.9"}, "FLAIR"),
-        ({"SeriesDescription": "T1 MPRAGE", "EchoTime": "98"}, "skip"),  # disagreement
-        ({"SeriesDescription": "t2_space", "EchoTime": "408"}, "skip"),  # TE beyond 400
+        ({"SeriesDescription": "T1 MPRAGE", "EchoTime": "98"}, "unknown"),  # disagreement
+        ({"SeriesDescription": "t2_space", "EchoTime": "408"}, "T2w"),  # 3D SPACE: long TE
+        ({"SeriesDescription": "T2w_SPC_800iso", "EchoTime": "565",
+          "RepetitionTime": "3200"}, "T2w"),  # the HCP T2w
+        ({"SeriesDescription": "Sag CUBE T2", "EchoTime": "90"}, "T2w"),
+        ({"SeriesDescription": "t2_space", "EchoTime": "700"}, "unknown"),
         ({"SeriesDescription": "AAHead_Scout", "EchoTime": "3"}, "skip"),
         ({"SeriesDescription": "T1", "EchoTime": "3", "ImageType": ["DERIVED", "MPR"]}, "skip"),
         ({"SeriesDescription": "T1", "EchoTime": "3", "ImageType": "ORIGINAL\\PRIMARY"}, "T1w"),
@@ -30,7 +34,27 @@ from mrishare.errors import RuleFileError
         ({"SeriesDescription": "T1", "EchoTime": "3",
           "SOPClassUID": "1.2.840.10008.5.1.4.1.1.4.1"}, "T1w"),  # Enhanced MR
         ({"SeriesDescription": "sag", "SequenceName": "*tfl3d1_16ns", "EchoTime": "2.3"}, "T1w"),
-        ({"SeriesDescription": "BRAVO", "EchoTime": "15"}, "skip"),  # 15 ms: not below 15
+        ({"SeriesDescription": "BRAVO", "EchoTime": "15"}, "unknown"),  # not below 15 ms
+        ({"SeriesDescription": "Ax FSPGR BRAVO", "EchoTime": "3.2"}, "T1w"),
+        ({"SeriesDescription": "T1W_3D_TFE", "EchoTime": "3.7"}, "T1w"),  # Philips
+        ({"SeriesDescription": "mp2rage_sag_UNI_Images", "EchoTime": "2.9",
+          "ImageType": "DERIVED\\PRIMARY\\M\\ND\\UNI"}, "UNIT1"),
+        ({"SeriesDescription": "mp2rage_sag_INV2", "EchoTime": "2.9"}, "MP2RAGE"),
+        ({"SeriesDescription": "t2_flair_sag", "EchoTime": "390"}, "FLAIR"),
+        ({"SeriesDescription": "PD_TSE_tra", "EchoTime": "12"}, "PDw"),
+        ({"SeriesDescription": "t2star_gre_tra", "EchoTime": "20"}, "T2starw"),
+        ({"SeriesDescription": "rfMRI_REST_AP", "EchoTime": "33"}, "bold"),
+        ({"SeriesDescription": "rfMRI_REST_AP_SBRef", "EchoTime": "33"}, "sbref"),
+        ({"SeriesDescription": "ep2d_bold", "EchoTime": "30"}, "unknown"),  # no task
+        ({"SeriesDescription": "ep2d_diff_mddw_30", "EchoTime": "80"}, "dwi"),
+        ({"SeriesDescription": "ep2d_diff_mddw_30_ADC", "EchoTime": "80",
+          "ImageType": "DERIVED\\PRIMARY\\DIFFUSION\\ADC"}, "skip"),
+        ({"SeriesDescription": "dMRI_ColFA", "EchoTime": "80"}, "skip"),
+        ({"SeriesDescription": "gre_field_mapping", "EchoTime": "7.38",
+          "ImageType": "ORIGINAL\\PRIMARY\\P\\ND"}, "phasediff"),
+        ({"SeriesDescription": "gre_field_mapping", "EchoTime": "4.92"}, "magnitude1"),
+        ({"SeriesDescription": "SpinEchoFieldMap_PA", "EchoTime": "60"}, "epi"),
+        ({"SeriesDescription": "me_gre_3echo", "EchoTime": "5"}, "MEGRE"),
         ({"SeriesDescription": "series 7", "EchoTime": "3", "InversionTime": "900",
           "ScanningSequence": ["GR", "IR"], "MRAcquisitionType": "3D"}, "T1w"),
         ({"SeriesDescription": "series 7", "EchoTime": "3", "InversionTime": "900",
@@ -39,8 +63,8 @@ from mrishare.errors import RuleFileError
           "ScanningSequence": "SE"}, "T2w"),
         ({"SeriesDescription": "series 8", "EchoTime": "100", "RepetitionTime": "6000",
           "ScanningSequence": "SE\\IR"}, "unknown"),
-        ({"SeriesDescription": "dwi_b1000", "EchoTime": "80"}, "unknown"),
-        ({"SeriesDescription": "T1"}, "skip"),  # no echo time: the name alone is not enough
+        ({"SeriesDescription": "b1000 series", "EchoTime": "80"}, "unknown"),
+        ({"SeriesDescription": "T1"}, "unknown"),  # no echo time: the name is not enough
     ],
 )
 def test_classification_by_the_shipped_mapping(info, outcome):
@@ -49,8 +73,27 @@ def test_classification_by_the_shipped_mapping(info, outcome):
 
 def test_the_shipped_mapping_maps_the_sample_study():
     series, _ = bids.find_series(data.sample_path("dicom_study"))
-    found = sorted(bids.classify(s.info).outcome for s in series)
-    assert found == ["T1w", "T1w", "T1w", "T2w", "T2w", "T2w", "skip"]
+    found = sorted(bids.classify(s.info).target for s in series)
+    assert found == ["anat/MEGRE", "anat/T1w", "anat/T1w", "anat/T1w", "anat/T2w",
+                     "anat/T2w", "anat/T2w", "anat/T2w", "dwi/dwi", "fmap/magnitude1",
+                     "fmap/phasediff", "func/task-rest_dir-AP_bold", "skip", "unknown"]
+
+
+@pytest.mark.parametrize("name, entity, label", [
+    ("rfMRI_REST_AP", "task", "rest"), ("rfMRI_REST_AP", "dir", "AP"),
+    ("tfMRI_WM_PA", "task", "wm"), ("fMRI task-nback run1", "task", "nback"),
+    ("ep2d_bold_resting_state", "task", "rest"), ("SpinEchoFieldMap_PA", "dir", "PA"),
+    ("ep2d_bold", "task", ""), ("dwi acq-b1000 dir-LR", "acq", "b1000"),
+    ("dwi acq-b1000 dir-LR", "dir", "LR"),
+])
+def test_labels_come_from_the_name(name, entity, label):
+    assert bids.label_from_name(entity, {"SeriesDescription": name}) == label
+
+
+def test_a_series_named_like_a_rule_with_a_disagreeing_number_names_the_rule():
+    found = bids.classify({**MR, "SeriesDescription": "T1 MPRAGE", "EchoTime": "98"})
+    assert found.outcome == "unknown" and found.description.id == "t1w-by-name"
+    assert "EchoTime >= 0 and < 15 fails (it is 98)" in found.reason
 
 
 def write(tmp_path, text: str):
@@ -118,7 +161,9 @@ def test_to_bids_names_files_by_the_mapping_given(tmp_path):
     assert f"sub-{label}/ses-1/anat/sub-{label}_ses-1_acq-mprage_T1w.nii.gz" in report.written
     assert len(report.written) == 3
     assert {p.message for p in report.skipped} == {
-        "no description of the series mapping holds: skipped rather than guessed"}
+        "not mapped: no description of the series mapping holds: not converted rather than "
+        "guessed"}
+    assert len(report.unmapped) == len(report.skipped) == 11  # 14 series, 3 mapped
 
 
 @pytest.mark.parametrize(
@@ -184,6 +229,13 @@ def test_a_broken_mapping_is_refused_naming_the_description_and_line(tmp_path,
         ("rules: []\n", r"mapping\.yaml: expected a mapping with a list 'descriptions:'"),
         ("descriptions: []\nextra: 1\n", r"unknown top-level key 'extra'"),
         ("descriptions:\n  - just text\n", r"description 1 \(line 2\): expected a mapping"),
+        ("descriptions: []\nlabels_from_names: {task: ['task-[a-z]+']}\n",
+         r"labels_from_names, task: .* needs a group in parentheses"),
+        ("descriptions: []\nlabels_from_names: {task: ['(unclosed']}\n",
+         r"labels_from_names, task: .* is not a regular expression"),
+        ("descriptions: []\nlabels_from_names: {sub: ['(x)']}\n",
+         r"labels_from_names, sub: not an entity mrishare takes from names"),
+        ("descriptions: []\nextends_default: maybe\n", r"extends_default must be true or false"),
     ],
 )
 def test_a_malformed_mapping_file_is_refused(tmp_path, text, message):
@@ -198,4 +250,9 @@ def test_the_shipped_mapping_is_in_the_rules_folder_and_checked():
     shipped = mapping.default_mapping()
     assert shipped == mapping.load_mapping(mapping.DEFAULT_MAPPING)
     assert all(d.reason for d in shipped.descriptions)
-    assert {d.suffix for d in shipped.descriptions if d.suffix} == {"T1w", "T2w", "FLAIR"}
+    assert {(d.datatype, d.suffix) for d in shipped.descriptions if d.suffix} == {
+        ("anat", s) for s in ("T1w", "T2w", "FLAIR", "PDw", "T2starw", "MEGRE", "UNIT1",
+                              "MP2RAGE")} | {("func", "bold"), ("func", "sbref"),
+                                             ("dwi", "dwi"), ("dwi", "sbref"),
+                                             ("fmap", "phasediff"), ("fmap", "magnitude1"),
+                                             ("fmap", "epi")}

@@ -29,7 +29,9 @@ def test_the_deny_list_is_the_rule_file_with_a_reason_for_each_field():
         assert f"{name}: {reason}" in text
     assert set(bids.SIDECAR_DENY) == set(policy.removed) | set(policy.written_by_mrishare)
     assert sidecars.WRITTEN_BY_MRISHARE == {"DeidentificationMethod",
-                                            "DeidentificationMethodCodeSequence"}
+                                            "DeidentificationMethodCodeSequence", "TaskName",
+                                            "IntendedFor", "B0FieldIdentifier",
+                                            "B0FieldSource"}
     assert bids.SIDECAR_GROUPS == policy.groups
 
 

@@ -12,7 +12,13 @@ to 1.5 mm, and then invents:
   scanned twice six weeks apart, and the invented person "Pieter de Boer" once; each
   session with a T1w series and a thick-slice T2w series, one file per slice, and one
   screenshot with her name burned into the pixels; identifiers planted in every place real
-  exports carry them.
+  exports carry them. Her first session also holds what a research session has besides:
+  a 3D T2w with a long effective echo time (SPACE-like, TE 408 ms), a short resting-state
+  BOLD run (10 volumes, per-slice times), a small diffusion series (b0 and 6 directions in
+  the standard attributes DiffusionBValue and DiffusionGradientOrientation), a
+  gradient-echo field map (two magnitude echoes and a phase difference), a multi-echo
+  gradient echo with magnitude and phase images, and one series with a site's own name
+  that the shipped series mapping does not know.
 
 Every name, number, address and date here is invented. Then the script writes
 ``MANIFEST.tsv`` and ``CHECKSUMS.tsv``, which ``mrishare.data`` reads. The template's brain
@@ -165,6 +171,126 @@ def save_nifti(image: nib.Nifti1Image, path: Path) -> None:
         gz.write(raw.getvalue())
 
 
+SLAB = 12  # slices of the 4 mm research series (a slab through the middle of the head)
+PHASE_TYPE = ["ORIGINAL", "PRIMARY", "P", "ND"]
+GRADIENTS = [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0), (0.7071, 0.7071, 0.0),
+             (0.7071, 0.0, 0.7071), (0.0, 0.7071, 0.7071)]
+
+# number, description, acquisition, kind (how its volumes are made)
+RESEARCH = [
+    (6, "T2 SPACE sag", {"MRAcquisitionType": "3D", "ScanningSequence": "SE",
+                         "SequenceVariant": "SK\\SP", "RepetitionTime": "3200",
+                         "EchoTime": "408", "FlipAngle": "120"}, "space"),
+    (7, "rfMRI_REST_AP", {"MRAcquisitionType": "2D", "ScanningSequence": "EP",
+                          "SequenceVariant": "SK", "RepetitionTime": "2000",
+                          "EchoTime": "30", "FlipAngle": "77"}, "bold"),
+    (8, "ep2d_diff_6dir", {"MRAcquisitionType": "2D", "ScanningSequence": "EP",
+                           "SequenceVariant": "SK\\SP", "RepetitionTime": "4000",
+                           "EchoTime": "80", "FlipAngle": "90"}, "dwi"),
+    (9, "gre_field_mapping", {"MRAcquisitionType": "2D", "ScanningSequence": "GR",
+                              "SequenceVariant": "SP", "RepetitionTime": "400",
+                              "FlipAngle": "60"}, "magnitude"),
+    (10, "gre_field_mapping", {"MRAcquisitionType": "2D", "ScanningSequence": "GR",
+                               "SequenceVariant": "SP", "RepetitionTime": "400",
+                               "EchoTime": "7.38", "FlipAngle": "60"}, "phasediff"),
+    (11, "me_gre_3echo", {"MRAcquisitionType": "3D", "ScanningSequence": "GR",
+                          "SequenceVariant": "SP", "RepetitionTime": "35",
+                          "FlipAngle": "15"}, "megre"),
+    (12, "neuromelanin_v3", {"MRAcquisitionType": "2D", "ScanningSequence": "GR",
+                             "SequenceVariant": "SP\\MTC", "RepetitionTime": "600",
+                             "EchoTime": "3.9", "FlipAngle": "40"}, "single"),
+]
+
+
+def _slab(seed: int, contrast: str) -> tuple[np.ndarray, np.ndarray]:
+    """A 4 mm simulated scan cut to SLAB axial slices: (uint16 data, affine)."""
+    scan = simulate.simulate_scan(seed, contrast=contrast, zooms=(4.0, 4.0, 4.0), truth=False,
+                                  max_oblique_deg=5.0)
+    data = np.asarray(scan.image.dataobj)
+    first = data.shape[2] // 2 - SLAB // 2
+    affine = scan.image.affine.copy()
+    affine[:3, 3] = (affine @ np.array([0.0, 0.0, first, 1.0]))[:3]
+    return data[:, :, first:first + SLAB], affine
+
+
+def _volumes(kind: str, seed: int) -> tuple[list[tuple[np.ndarray, dict]], np.ndarray]:
+    """The volumes of one research series and their grid."""
+    rng = np.random.default_rng(seed)
+    if kind == "space":
+        scan = simulate.simulate_scan(seed, contrast="T2w", zooms=(4.0, 4.0, 4.0), truth=False,
+                                      axes="ASR")
+        return [(np.asarray(scan.image.dataobj), {})], scan.image.affine
+    t2, affine = _slab(seed, "T2w" if kind in ("bold", "dwi", "phasediff", "magnitude")
+                       else "T1w")
+    base = t2.astype(float)
+    phase = 2048 + 1500 * np.sin(np.indices(t2.shape)[0] / 7.0 + np.indices(t2.shape)[1] / 11.0)
+    phase = np.where(base > 0.05 * base.max(), phase, 2048 + rng.normal(0, 600, t2.shape))
+
+    def u16(values: np.ndarray) -> np.ndarray:
+        return np.clip(np.rint(values), 0, 4095).astype(np.uint16)
+
+    if kind == "bold":
+        drift = [1.0 + 0.01 * np.sin(t / 3.0) for t in range(10)]
+        return [(u16(base * d + rng.normal(0, 8, t2.shape)), {}) for d in drift], affine
+    if kind == "dwi":
+        volumes = [(u16(base), {"DiffusionBValue": 0})]
+        for gradient in GRADIENTS:
+            weight = 0.45 + 0.1 * abs(gradient[2])
+            volumes.append((u16(base * weight + rng.normal(0, 6, t2.shape)),
+                            {"DiffusionBValue": 1000,
+                             "DiffusionGradientOrientation": list(gradient)}))
+        return volumes, affine
+    if kind == "magnitude":
+        return [(u16(base), {"EchoTime": "4.92", "EchoNumbers": 1}),
+                (u16(base * 0.85), {"EchoTime": "7.38", "EchoNumbers": 2})], affine
+    if kind == "phasediff":
+        return [(u16(phase), {"EchoNumbers": 2, "ImageType": PHASE_TYPE})], affine
+    if kind == "megre":
+        volumes = []
+        for echo, time in enumerate(("5", "12", "19"), start=1):
+            decay = np.exp(-float(time) / 45.0)
+            volumes.append((u16(base * decay), {"EchoTime": time, "EchoNumbers": echo}))
+            volumes.append((u16(2048 + (phase - 2048) * echo / 3.0),
+                            {"EchoTime": time, "EchoNumbers": echo, "ImageType": PHASE_TYPE}))
+        return volumes, affine
+    return [(u16(base), {})], affine
+
+
+def interleaved(count: int, repetition_ms: float) -> list[float]:
+    """Slice times (ms) of an interleaved acquisition: odd slices first, then even."""
+    order = list(range(0, count, 2)) + list(range(1, count, 2))
+    step = repetition_ms / count
+    times = [0.0] * count
+    for position, index in enumerate(order):
+        times[index] = round(position * step, 1)
+    return times
+
+
+def research_series(root: Path, person: dict, study: dict, time: str, seed: int) -> None:
+    """Write the research series of one session (see the module's description)."""
+    for number, description, acquisition, kind in RESEARCH:
+        volumes, affine = _volumes(kind, seed * 10 + number)
+        series = {
+            "uid": f"{study['uid']}.{number}",
+            "number": number,
+            "time": f"{int(time[:2]) + 1:02d}{number:02d}{time[4:6]}",
+            "description": description,
+            "protocol": description,
+            "comments": "",
+            "acquisition": acquisition,
+            "private": {
+                "PatientNameCopy": str(person["name"]),
+                "PatientIDCopy": person["id"],
+                "OperatorNote": f"scanned by {SITE['operator']} for {person['name']}",
+                "CoilName": "HeadNeck_20",
+            },
+        }
+        slice_times = interleaved(SLAB, 2000.0) if kind == "bold" else None
+        simulate.write_dicom_volumes(volumes, affine,
+                                     root / f"{number:03d}_{description.replace(' ', '_')}",
+                                     person, study, series, slice_times_ms=slice_times)
+
+
 def study_tree(person_key: str, session: int, date: str, time: str, age: str, seed: int):
     """Write one session of the DICOM study; returns nothing, files land under OUT."""
     person = PEOPLE[person_key]
@@ -209,6 +335,8 @@ def study_tree(person_key: str, session: int, date: str, time: str, age: str, se
         folder = root / f"{spec['number']:03d}_{series['description'].replace(' ', '_')}"
         simulate.write_dicom_series(scan.image, folder, person, study, series)
         if person_key == "jansen" and session == 1:
+            if contrast == "T1w":
+                research_series(root, person, study, time, seed)
             save_nifti(scan.image, OUT / f"participant_{contrast}.nii.gz")
             if contrast == "T1w":
                 shot = dict(series, uid=f"{study['uid']}.99", number=99, modality="OT",
@@ -237,7 +365,9 @@ MANIFEST = [
      "Simulated participant, T2-weighted-like, 1.5 x 1.5 x 5 mm thick axial slices"),
     ("dicom_study", "dicom_study", "dicom-folder", "CC0",
      "written by tools/make_samples.py from simulated scans",
-     "DICOM export of two invented people (3 sessions) with planted identifiers"),
+     "DICOM export of two invented people (3 sessions) with planted identifiers; the "
+     "first session also has a 3D T2w (TE 408 ms), a BOLD run, a diffusion series, a field "
+     "map, a multi-echo gradient echo and a series the shipped mapping does not know"),
     ("pydicom_MR_small", "pkg:pydicom:data/test_files/MR_small.dcm", "dicom", "MIT (pydicom)",
      "shipped inside the pydicom package", "A real vendor MR header (pydicom's test file)"),
     ("nibabel_siemens_dicom", "pkg:nibabel:nicom/tests/data/1.dcm", "dicom",

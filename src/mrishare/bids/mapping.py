@@ -4,9 +4,13 @@ The mapping is data (``mrishare/rules/series_mapping.yaml``), in the shape of a 
 configuration: a list of descriptions, each with ``criteria`` on header attributes and
 either a BIDS ``datatype``, ``suffix`` and optional ``entities``, or ``skip: <reason>``.
 This module holds its records and the matching; :mod:`~mrishare.bids.mapping_file` reads
-and checks the file (:func:`load_mapping`). :func:`classify` gives a series the first
-description whose criteria hold; a series that meets none is ``"unknown"``: skipped and
-reported, never guessed.
+and checks the file (:func:`load_mapping`), and puts a user's file before the shipped one
+(:func:`~mrishare.bids.mapping_file.load_config`). :func:`classify` gives a series the
+first description whose criteria hold; a series that meets none is ``"unknown"``: not
+converted, reported with the nearest description it missed, never guessed. An entity
+written ``<name>`` in a description takes its label from the series' name
+(``rfMRI_REST_AP`` gives ``task-rest``, ``dir-AP``) by the patterns under
+``labels_from_names``.
 
 Examples
 --------
@@ -38,9 +42,13 @@ __all__ = [
     "SeriesMapping",
     "classify",
     "default_mapping",
+    "label_from_name",
     "load_mapping",
     "series_features",
 ]
+
+FROM_NAME = "<name>"
+"""An entity value that takes the label from the series' name (see :func:`label_from_name`)."""
 
 DEFAULT_MAPPING = "series_mapping.yaml"
 """The shipped mapping, in :func:`mrishare.rules.folder`."""
@@ -51,7 +59,7 @@ FIELDS: dict[str, str] = {
     "ScanOptions": "text", "MRAcquisitionType": "text", "Modality": "text",
     "SOPClassUID": "text", "Manufacturer": "text", "Words": "text",
     "EchoTime": "number", "RepetitionTime": "number", "InversionTime": "number",
-    "FlipAngle": "number", "EchoNumbers": "number",
+    "FlipAngle": "number", "EchoNumbers": "number", "ImageComments": "text",
 }
 """The attributes criteria may test, and whether they hold text or a number.
 
@@ -112,6 +120,23 @@ class Criterion:
         return not any(fnmatch.fnmatchcase(v, p) for v in values for p in self.exclude)
 
 
+    def explain(self) -> str:
+        """Return the test in words, e.g. ``"EchoTime >= 50 and < 400"``.
+
+        Examples
+        --------
+        >>> Criterion("EchoTime", bounds=(("ge", 50.0), ("lt", 400.0))).explain()
+        'EchoTime >= 50 and < 400'
+        """
+        if self.bounds:
+            signs = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "="}
+            return f"{self.field} " + " and ".join(f"{signs[op]} {limit:g}"
+                                                   for op, limit in self.bounds)
+        parts = [f"matches {' or '.join(self.match)}"] if self.match else []
+        parts += [f"matches none of {', '.join(self.exclude)}"] if self.exclude else []
+        return f"{self.field} " + " and ".join(parts)
+
+
 def _compare(op: str, value: float, limit: float) -> bool:
     return {"lt": value < limit, "le": value <= limit, "gt": value > limit,
             "ge": value >= limit, "eq": value == limit}[op]
@@ -128,7 +153,8 @@ class Description:
     datatype, suffix : str
         The BIDS datatype and suffix ("" for a description that skips).
     entities : tuple of (str, str) pairs
-        BIDS entities for the file name, e.g. ``(("task", "rest"),)``.
+        BIDS entities for the file name, e.g. ``(("task", "rest"),)``; a value
+        :data:`FROM_NAME` takes the label from the series' name.
     skip : str
         Why matching series are not converted ("" for a description that maps).
     reason : str
@@ -139,6 +165,8 @@ class Description:
         Position in the file, from 1.
     line : int
         Line of the file where the description starts.
+    source : str
+        The file's name.
     """
 
     criteria: tuple[Criterion, ...]
@@ -150,15 +178,32 @@ class Description:
     id: str = ""
     index: int = 0
     line: int = 0
+    source: str = ""
 
     @property
     def outcome(self) -> str:
         """Return the suffix, or ``"skip"``."""
         return "skip" if self.skip else self.suffix
 
+    @property
+    def name(self) -> str:
+        """Return how the report names the description: ``file:id`` (or the number)."""
+        return f"{self.source}:{self.id or self.index}"
+
     def holds(self, features: Mapping[str, Any]) -> bool:
         """Say whether every criterion holds for a series' features."""
         return all(c.holds(features.get(c.field)) for c in self.criteria)
+
+    def missed(self, features: Mapping[str, Any]) -> list[Criterion]:
+        """Return the numeric tests that fail when every text test holds, else ``[]``.
+
+        A series named like this description whose echo time (or another number)
+        disagrees: the report names the description it nearly met.
+        """
+        text = [c for c in self.criteria if not c.bounds]
+        if not text or not all(c.holds(features.get(c.field)) for c in text):
+            return []
+        return [c for c in self.criteria if c.bounds and not c.holds(features.get(c.field))]
 
 
 @dataclass(frozen=True)
@@ -169,11 +214,19 @@ class SeriesMapping:
     ----------
     descriptions : tuple of Description
     source : str
-        The file it was read from (its name).
+        The file it was read from (its name), or the files joined by ``" + "``.
+    labels : tuple of (str, tuple of str) pairs
+        Entity to the regular expressions that find its label in a series' name, tried in
+        order (``labels_from_names`` in the file).
+    extends_default : bool
+        For a user's file: True (the default) puts its descriptions before the shipped
+        ones; False replaces the shipped mapping.
     """
 
     descriptions: tuple[Description, ...]
     source: str = DEFAULT_MAPPING
+    labels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    extends_default: bool = True
 
 
 @dataclass(frozen=True)
@@ -193,7 +246,8 @@ class Classification:
     entities : tuple of (str, str) pairs
         Entities from the description.
     description : Description or None
-        The description that decided (None for ``"unknown"``).
+        The description that decided; for ``"unknown"``, the one nearly met (named like
+        it, a number or a label missing), or None.
     """
 
     outcome: str
@@ -202,6 +256,21 @@ class Classification:
     suffix: str = ""
     entities: tuple[tuple[str, str], ...] = ()
     description: Description | None = None
+
+    @property
+    def rule(self) -> str:
+        """Return the deciding description's name (``"-"`` when unknown)."""
+        if self.outcome == "unknown" or self.description is None:
+            return "-"
+        return self.description.name
+
+    @property
+    def target(self) -> str:
+        """Return what the series becomes, e.g. ``"func/task-rest_bold"`` or ``"skip"``."""
+        if not self.converted:
+            return self.outcome
+        labels = "".join(f"{k}-{v}_" for k, v in self.entities)
+        return f"{self.datatype}/{labels}{self.suffix}"
 
     @property
     def converted(self) -> bool:
@@ -246,8 +315,8 @@ def default_mapping() -> SeriesMapping:
 
     Examples
     --------
-    >>> [d.suffix for d in default_mapping().descriptions if d.suffix][:3]
-    ['FLAIR', 'T1w', 'T2w']
+    >>> [d.suffix for d in default_mapping().descriptions if d.datatype == "func"]
+    ['sbref', 'bold']
     """
     return load_mapping(DEFAULT_MAPPING)
 
@@ -302,8 +371,80 @@ def series_features(info: Mapping[str, Any]) -> dict[str, Any]:
     return features
 
 
+_UPPER_CASE_LABELS = frozenset({"dir"})
+
+
+def _shown(value: Any) -> str:
+    return "missing" if value is None else format(value, "g")
+
+
+def label_from_name(entity: str, info: Mapping[str, Any],
+                    mapping: SeriesMapping | None = None) -> str:
+    """Return the label the series' name gives for an entity, or ``""``.
+
+    The patterns of ``labels_from_names`` for the entity are tried in order on the
+    SeriesDescription, then the ProtocolName, without regard to case; the first group a
+    pattern captures is the label, reduced to letters and digits (upper case for ``dir``,
+    lower case for the others).
+
+    Parameters
+    ----------
+    entity : str
+        An entity's short name (``task``, ``dir``, ``acq``...).
+    info : mapping
+        DICOM attributes of the series.
+    mapping : SeriesMapping, optional
+        Default: :func:`default_mapping`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> label_from_name("task", {"SeriesDescription": "rfMRI_REST_AP"})
+    'rest'
+    >>> label_from_name("dir", {"SeriesDescription": "rfMRI_REST_AP"})
+    'AP'
+    >>> label_from_name("task", {"ProtocolName": "fMRI task-nBack run1"})
+    'nback'
+    """
+    patterns = dict((mapping or default_mapping()).labels).get(entity, ())
+    for field in ("SeriesDescription", "ProtocolName"):
+        text = str(info.get(field) or "")
+        for pattern in patterns:
+            found = re.search(pattern, text, flags=re.IGNORECASE)
+            label = re.sub(r"[^A-Za-z0-9]", "", found.group(1)) if found else ""
+            if label:
+                return label.upper() if entity in _UPPER_CASE_LABELS else label.lower()
+    return ""
+
+
+def _resolve(description: Description, info: Mapping[str, Any], mapping: SeriesMapping
+             ) -> tuple[tuple[tuple[str, str], ...], str]:
+    """Return the description's entities with labels from the name, and a missing one."""
+    from mrishare.bids import schema
+
+    required = schema.file_rules()[description.datatype][description.suffix].required
+    resolved = []
+    for entity, value in description.entities:
+        if value == FROM_NAME:
+            value = label_from_name(entity, info, mapping)
+            if not value:
+                if entity in required:
+                    return (), entity
+                continue
+        resolved.append((entity, value))
+    return tuple(resolved), ""
+
+
 def classify(info: Mapping[str, Any], mapping: SeriesMapping | None = None) -> Classification:
     """Classify a series by the first description of the mapping whose criteria hold.
+
+    A description whose entity ``<name>`` (required by BIDS, such as ``task``) finds no
+    label in the series' name does not hold. A series no description takes is
+    ``"unknown"``; its reason names the description it nearly met: named like it, but a
+    number disagrees or a label is missing.
 
     Parameters
     ----------
@@ -324,14 +465,36 @@ def classify(info: Mapping[str, Any], mapping: SeriesMapping | None = None) -> C
     ...         "SeriesDescription": "t2_tse_tra", "EchoTime": "98"}
     >>> found = classify(info)
     >>> found.outcome, found.reason
-    ('T2w', 'named T2-weighted and long echo time')
-    >>> classify({**info, "EchoTime": "3"}).outcome
-    'skip'
+    ('T2w', 'named T2-weighted and long echo time (3D SPACE/CUBE/VISTA up to 650 ms)')
+    >>> found = classify({**info, "EchoTime": "3"})
+    >>> found.outcome, found.description.id
+    ('unknown', 't2w-by-name')
     """
+    mapping = mapping or default_mapping()
     features = series_features(info)
-    for description in (mapping or default_mapping()).descriptions:
+    near: tuple[Description, str] | None = None
+    for description in mapping.descriptions:
         if description.holds(features):
-            return Classification(description.outcome, description.reason, description.datatype,
-                                  description.suffix, description.entities, description)
-    return Classification("unknown", "no description of the series mapping holds: skipped "
-                          "rather than guessed")
+            if description.skip:
+                return Classification("skip", description.reason, description=description)
+            entities, missing = _resolve(description, info, mapping)
+            if not missing:
+                return Classification(description.outcome, description.reason,
+                                      description.datatype, description.suffix, entities,
+                                      description)
+            near = near or (description, f"meets description {description.name} "
+                            f"({description.datatype}/{description.suffix}), but its name "
+                            f"gives no {missing} label")
+        elif near is None and description.suffix:
+            failed = description.missed(features)
+            if failed:
+                values = "; ".join(f"{c.explain()} fails (it is "
+                                   f"{_shown(features.get(c.field))})" for c in failed)
+                near = (description, f"named like {description.datatype}/"
+                        f"{description.suffix} (description {description.name}), but "
+                        f"{values}")
+    if near is None:
+        return Classification("unknown", "no description of the series mapping holds: not "
+                              "converted rather than guessed")
+    return Classification("unknown", f"{near[1]}: not converted rather than guessed",
+                          description=near[0])

@@ -23,14 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from mrishare import rules
-from mrishare.bids import schema
-from mrishare.bids.mapping import FIELDS, Criterion, Description, SeriesMapping
+from mrishare.bids import mapping, schema
+from mrishare.bids.mapping import FIELDS, FROM_NAME, Criterion, Description, SeriesMapping
 from mrishare.errors import RuleFileError
 
-__all__ = ["read"]
+__all__ = ["combine", "load_config", "read"]
 
 _NUMERIC = ("lt", "le", "gt", "ge", "btw", "btwe")
 _DESCRIPTION_KEYS = {"id", "criteria", "datatype", "suffix", "entities", "skip", "reason"}
+_TOP_KEYS = {"descriptions", "labels_from_names", "extends_default"}
 _WRITTEN_BY_MRISHARE = {"sub", "ses", "run"}
 
 
@@ -123,13 +124,17 @@ def _entities(given: Any, datatype: str, suffix: str, where: str) -> tuple[tuple
                                 f"{datatype}/{suffix}; allowed: "
                                 f"{', '.join(sorted(rule.entities - _WRITTEN_BY_MRISHARE))}.")
         text = str(label)
+        if text == FROM_NAME:
+            found[name] = text
+            continue
         pattern = r"[0-9]+" if rule.formats.get(name) == "index" else r"[A-Za-z0-9]+"
         if not re.fullmatch(pattern, text):
             kind = "digits" if pattern == r"[0-9]+" else "letters and digits"
-            raise RuleFileError(f"{where}: the {name} entity must be {kind} only, got "
+            raise RuleFileError(f"{where}: the {name} entity must be {kind} only (or "
+                                f"{FROM_NAME} to take it from the series' name), got "
                                 f"{label!r}.")
         found[name] = text
-    missing = rule.required - set(found) - _WRITTEN_BY_MRISHARE
+    missing = rule.required - set(found) - _WRITTEN_BY_MRISHARE - {"echo", "part"}
     if missing:
         raise RuleFileError(f"{where}: BIDS requires the entity {', '.join(sorted(missing))} "
                             f"for {datatype}/{suffix}: add it under entities.")
@@ -157,7 +162,7 @@ def _description(entry: Any, index: int, line: int, source: str) -> Description:
             raise RuleFileError(f"{where}: give either skip or datatype and suffix, not both "
                                 f"(found skip and {sorted(extra)[0]}).")
         return Description(tests, skip=skip, reason=skip, id=str(entry.get("id", "")),
-                           index=index, line=line)
+                           index=index, line=line, source=source)
     datatype, suffix = str(entry.get("datatype") or ""), str(entry.get("suffix") or "")
     if not suffix:
         raise RuleFileError(f"{where}: the suffix is missing (e.g. suffix: T1w), or give "
@@ -172,7 +177,36 @@ def _description(entry: Any, index: int, line: int, source: str) -> Description:
     reason = str(entry.get("reason") or f"meets description {index} of {source}")
     return Description(tests, datatype, suffix, _entities(entry.get("entities"), datatype,
                                                           suffix, where),
-                       reason=reason, id=str(entry.get("id", "")), index=index, line=line)
+                       reason=reason, id=str(entry.get("id", "")), index=index, line=line,
+                       source=source)
+
+
+def _labels(given: Any, source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Check ``labels_from_names``: entity -> regular expressions with one group."""
+    if given is None:
+        return ()
+    if not isinstance(given, dict):
+        raise RuleFileError(f"{source}, labels_from_names: expected entity -> list of "
+                            "patterns, e.g. {task: ['task-([a-z0-9]+)']}.")
+    known = set(schema.entity_order()) - {"sub", "ses", "run"}
+    found = []
+    for entity, patterns in given.items():
+        where = f"{source}, labels_from_names, {entity}"
+        if entity not in known:
+            raise RuleFileError(f"{where}: not an entity mrishare takes from names; known: "
+                                f"{', '.join(sorted(known))}.")
+        items = patterns if isinstance(patterns, list) else [patterns]
+        for pattern in items:
+            try:
+                groups = re.compile(str(pattern)).groups
+            except re.error as error:
+                raise RuleFileError(f"{where}: {pattern!r} is not a regular expression "
+                                    f"({error}).") from None
+            if groups < 1:
+                raise RuleFileError(f"{where}: {pattern!r} needs a group in parentheses "
+                                    "around the label.")
+        found.append((str(entity), tuple(str(p) for p in items)))
+    return tuple(found)
 
 
 def read(path: str | Path) -> SeriesMapping:
@@ -203,11 +237,68 @@ def read(path: str | Path) -> SeriesMapping:
     content = rules.read_yaml(where)
     if not isinstance(content, dict) or not isinstance(content.get("descriptions"), list):
         raise RuleFileError(f"{where.name}: expected a mapping with a list 'descriptions:'.")
-    if set(content) - {"descriptions"}:
+    if set(content) - _TOP_KEYS:
         raise RuleFileError(f"{where.name}: unknown top-level key "
-                            f"{sorted(set(content) - {'descriptions'})[0]!r}; only "
-                            "'descriptions' is read.")
+                            f"{sorted(set(content) - _TOP_KEYS)[0]!r}; known: "
+                            f"{', '.join(sorted(_TOP_KEYS))}.")
+    extends = content.get("extends_default", True)
+    if not isinstance(extends, bool):
+        raise RuleFileError(f"{where.name}: extends_default must be true or false.")
     lines, entries = _lines(where.read_text(encoding="utf-8")), content["descriptions"]
     return SeriesMapping(tuple(
         _description(entry, index, lines[index - 1] if index <= len(lines) else 0, where.name)
-        for index, entry in enumerate(entries, start=1)), where.name)
+        for index, entry in enumerate(entries, start=1)), where.name,
+        _labels(content.get("labels_from_names"), where.name), extends)
+
+
+def combine(first: SeriesMapping, then: SeriesMapping) -> SeriesMapping:
+    """Return one mapping that tries ``first``'s descriptions, then ``then``'s.
+
+    Labels from names are joined the same way (``first``'s patterns tried first).
+
+    Examples
+    --------
+    >>> shipped = mapping.default_mapping()
+    >>> len(combine(shipped, shipped).descriptions) == 2 * len(shipped.descriptions)
+    True
+    """
+    labels: dict[str, tuple[str, ...]] = {}
+    for entity, patterns in (*first.labels, *then.labels):
+        labels[entity] = labels.get(entity, ()) + patterns
+    return SeriesMapping(first.descriptions + then.descriptions,
+                         f"{first.source} + {then.source}", tuple(labels.items()))
+
+
+def load_config(path: str | Path | None = None) -> SeriesMapping:
+    """Return the mapping for a user's file: its descriptions first, then the shipped ones.
+
+    Precedence: a series takes the first description that holds, and the user's
+    descriptions come first, so they override the shipped ones; the shipped mapping
+    still maps what the user's file does not mention. A file with
+    ``extends_default: false`` replaces the shipped mapping instead.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The user's YAML file (same shape as ``rules/series_mapping.yaml``). None: the
+        shipped mapping alone.
+
+    Returns
+    -------
+    SeriesMapping
+
+    Raises
+    ------
+    RuleFileError
+        When the file is wrong, naming the description and its line.
+
+    Examples
+    --------
+    >>> load_config() is mapping.default_mapping()
+    True
+    """
+    if path is None:
+        return mapping.default_mapping()
+    own = read(path)
+    return combine(own, mapping.default_mapping()) if own.extends_default else own
+

@@ -464,3 +464,104 @@ def write_screenshot(
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)
     return path
+
+
+def write_dicom_volumes(
+    volumes: list[tuple[NDArray, dict]],
+    affine: NDArray[np.float64],
+    folder: str | Path,
+    person: dict,
+    study: dict,
+    series: dict,
+    *,
+    slice_times_ms: list[float] | None = None,
+    file_pattern: str = "IM{:05d}.dcm",
+) -> list[Path]:
+    """Write several 3D volumes on one grid as one MR DICOM series, one file per slice.
+
+    The volumes of a functional run, the directions of a diffusion series, or the echoes
+    and the magnitude and phase images of a multi-echo series: each volume has its own
+    attributes (``EchoTime``, ``EchoNumbers``, ``ImageType``, ``DiffusionBValue``,
+    ``DiffusionGradientOrientation``...), set on every file of that volume. Geometry is
+    written as by :func:`write_dicom_series` (ImagePositionPatient per slice,
+    ImageOrientationPatient, PixelSpacing, SliceThickness), so dcm2niix can stack it.
+
+    Parameters
+    ----------
+    volumes : list of (numpy.ndarray, dict)
+        uint16 3D arrays of one shape, each with its own attributes (DICOM keywords).
+    affine : numpy.ndarray
+        The voxel-to-world (RAS, mm) matrix of the volumes.
+    folder : str or Path
+        Created if needed.
+    person, study, series : dict
+        As for :func:`write_dicom_series`.
+    slice_times_ms : list of float, optional
+        When each slice is acquired within a volume (ms from the volume's start), for a
+        functional run: written as TriggerTime and added to each file's AcquisitionTime
+        (volumes start ``RepetitionTime`` apart).
+    file_pattern : str
+        File names, formatted with the instance number.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    import datetime as dt
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lps = np.diag([-1.0, -1.0, 1.0])
+    matrix = lps @ affine[:3, :3]
+    zooms = np.linalg.norm(matrix, axis=0)
+    directions = matrix / zooms
+    normal = directions[:, 2]
+    start = dt.datetime.strptime(str(series["time"])[:6], "%H%M%S")
+    repetition = float(series["acquisition"].get("RepetitionTime", 0))
+    paths, number = [], 0
+    for volume_index, (data, attributes) in enumerate(volumes):
+        if data.dtype != np.uint16:
+            raise TypeError(f"write_dicom_volumes needs uint16 data, got {data.dtype}")
+        for k in range(data.shape[2]):
+            number += 1
+            ds = _common_dataset(person, study, series, MR_IMAGE_STORAGE)
+            ds.SOPInstanceUID = _uid(series["uid"], number)
+            ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+            ds.InstanceNumber = number
+            ds.AcquisitionNumber = volume_index + 1
+            ds.TemporalPositionIdentifier = volume_index + 1
+            ds.NumberOfTemporalPositions = len(volumes)
+            ds.FrameOfReferenceUID = study["frame_uid"]
+            ds.PositionReferenceIndicator = ""
+            ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "ND"]
+            position = lps @ (affine @ np.array([0.0, 0.0, k, 1.0]))[:3]
+            ds.ImagePositionPatient = [f"{v:.6f}" for v in position]
+            ds.ImageOrientationPatient = [f"{v:.8f}"
+                                          for v in (*directions[:, 0], *directions[:, 1])]
+            ds.SliceLocation = f"{float(position @ normal):.6f}"
+            ds.PixelSpacing = [f"{zooms[1]:.6f}", f"{zooms[0]:.6f}"]
+            ds.SliceThickness = f"{zooms[2]:.6f}"
+            ds.SpacingBetweenSlices = f"{zooms[2]:.6f}"
+            for keyword, value in series["acquisition"].items():
+                setattr(ds, keyword, value)
+            offset = volume_index * repetition
+            if slice_times_ms is not None:
+                ds.TriggerTime = f"{slice_times_ms[k]:.1f}"
+                offset += slice_times_ms[k]
+            ds.AcquisitionTime = (start + dt.timedelta(milliseconds=offset)).strftime(
+                "%H%M%S.%f")[:13]
+            for keyword, value in attributes.items():
+                setattr(ds, keyword, value)
+            ds.MagneticFieldStrength = 3
+            ds.PatientPosition = "HFS"
+            ds.SamplesPerPixel = 1
+            ds.PhotometricInterpretation = "MONOCHROME2"
+            ds.Rows, ds.Columns = data.shape[1], data.shape[0]
+            ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+            ds.WindowCenter, ds.WindowWidth = 500, 1000
+            ds.PixelData = np.ascontiguousarray(data[:, :, k].T).tobytes()
+            path = folder / file_pattern.format(number)
+            ds.save_as(path, enforce_file_format=True)
+            paths.append(path)
+    return paths
