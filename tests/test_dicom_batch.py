@@ -117,7 +117,7 @@ def test_colliding_series_and_instance_numbers_get_keyed_names(tmp_path):
     folders = sorted(s.series for s in report.series)
     assert len(folders) == 2 and all(f.startswith("003-MR-") for f in folders)
     assert [r.reason for r in report.left_out] == [
-        "a copy of another file (same SOP Instance UID)"]
+        "a copy of 0.dcm (same SOP Instance UID, same content): written once"]
     written = list((tmp_path / "out").rglob("*.dcm"))
     assert len(written) == 3
 
