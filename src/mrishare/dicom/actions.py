@@ -44,11 +44,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydicom import __version__ as pydicom_version
+from pydicom import config as pydicom_config
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
-from pydicom.sr.codedict import codes
 from pydicom.tag import BaseTag
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 from pydicom.valuerep import VR
@@ -86,6 +87,13 @@ class _Context:
     removed: set[int] = field(default_factory=set)
     kept_uids: frozenset[int] = frozenset()
     groups: Mapping[int, str] = field(default_factory=dict)
+    pseudonyms: frozenset[int] = frozenset()
+
+
+@functools.cache
+def _pseudonym_tags() -> frozenset[int]:
+    """Return the tags whose dummy is the participant label (PatientName, PatientID)."""
+    return frozenset(tag_for_keyword(k) or 0 for k in profile_rules().pseudonym_dummies)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -105,8 +113,9 @@ def _vr(ds: Dataset, tag: BaseTag) -> str:
     return vr
 
 
-def _set(ds: Dataset, tag: BaseTag, vr: str, value: Any) -> None:
-    ds[tag] = DataElement(tag, vr, value)
+def _set(ds: Dataset, tag: int, vr: str, value: Any) -> None:
+    # values made here (dummies, keyed UIDs, shifted dates) are valid: not checked again
+    ds[tag] = DataElement(tag, vr, value, validation_mode=0)
 
 
 def _remove(ds: Dataset, tag: BaseTag, ctx: _Context, path: Path) -> None:
@@ -128,7 +137,7 @@ def _empty(ds: Dataset, tag: BaseTag, ctx: _Context, path: Path) -> None:
 def _dummy(ds: Dataset, tag: BaseTag, ctx: _Context, path: Path) -> None:
     vr = _vr(ds, tag)
     rules = profile_rules()
-    if ds[tag].keyword in rules.pseudonym_dummies:
+    if tag in ctx.pseudonyms:
         # the label at the top level; inside sequences these name other people: emptied
         _set(ds, tag, vr, ctx.label if ds is ctx.root else None)
     elif vr == "UI":
@@ -256,23 +265,24 @@ def _walk(ds: Dataset, ctx: _Context, path: Path = ()) -> None:
     """Apply the plan to every element of ``ds`` and, recursively, of its sequences."""
     private = []
     plan = ctx.plan if ctx.plans is None else ctx.plans.get(path, ctx.plan)
-    masked = ctx.profile.masked_groups
+    masked, groups, kept = ctx.profile.masked_groups, ctx.groups, ctx.kept_uids
     for tag in list(ds.keys()):
-        if tag.is_private:
+        number = int(tag)  # plain ints: the plan's lookups stay in C
+        if number & 0x10000:
             private.append(tag)
             continue
-        group = tag.group & 0xFF00
-        if group in ctx.groups:
+        group = (number >> 16) & 0xFF00
+        if group in groups:
             del ds[tag]  # an overlay or curve: the whole group goes
-            ctx.removed.add(tag.group)
+            ctx.removed.add(number >> 16)
             continue
-        action = plan.get(tag)
+        action = plan.get(number)
         if action is None and group in masked:
             found = ctx.profile.action(tag)
             action = profile_rules().resolve[found] if found else None
         if action is None or action == "K":
             vr = _vr(ds, tag)
-            if vr == "UI" and tag not in ctx.kept_uids:
+            if vr == "UI" and number not in kept:
                 action = "U"  # every UID that is not the standard's own
             elif vr == "SQ":
                 action = "K"  # kept, and its items walked
@@ -309,10 +319,10 @@ def _method(options: Options, edition: str) -> tuple[list[str], list[tuple[str, 
     """Return the De-identification Method text and codes for these options (built once)."""
     rules = profile_rules()
     names = [rules.profile_code, *(rules.options[name].code for name in options.chosen())]
-    chosen = [getattr(codes.DCM, name) for name in names]
+    chosen = [rules.code_values[name] for name in names]
     text = [f"mrishare {__version__}"[:64], f"PS3.15 E.1-1 {edition} Basic Profile",
-            *[code.meaning[:64] for code in chosen[1:]]]
-    return text, [(c.value, c.scheme_designator, c.meaning) for c in chosen]
+            *[meaning[:64] for _, meaning in chosen[1:]]]
+    return text, [(value, "DCM", meaning) for value, meaning in chosen]
 
 
 def _mark(ds: Dataset, options: Options, profile: Profile) -> None:
@@ -321,15 +331,15 @@ def _mark(ds: Dataset, options: Options, profile: Profile) -> None:
     items = []
     for value, scheme, meaning in chosen:
         item = Dataset()
-        item.add_new(0x00080100, "SH", value)  # Code Value
-        item.add_new(0x00080102, "SH", scheme)  # Coding Scheme Designator
-        item.add_new(0x00080104, "LO", meaning)  # Code Meaning
+        _set(item, 0x00080100, "SH", value)  # Code Value
+        _set(item, 0x00080102, "SH", scheme)  # Coding Scheme Designator
+        _set(item, 0x00080104, "LO", meaning)  # Code Meaning
         items.append(item)
-    ds.add_new(0x00120062, "CS", "YES")  # Patient Identity Removed
-    ds.add_new(0x00120063, "LO", list(text))  # De-identification Method
-    ds.add_new(0x00120064, "SQ", Sequence(items))  # ... Code Sequence
+    _set(ds, 0x00120062, "CS", "YES")  # Patient Identity Removed
+    _set(ds, 0x00120063, "LO", list(text))  # De-identification Method
+    _set(ds, 0x00120064, "SQ", Sequence(items))  # ... Code Sequence
     # Longitudinal Temporal Information Modified
-    ds.add_new(0x00280303, "CS", "MODIFIED" if options.keep_longitudinal_dates else "REMOVED")
+    _set(ds, 0x00280303, "CS", "MODIFIED" if options.keep_longitudinal_dates else "REMOVED")
 
 
 def _clean_file_meta(ds: Dataset, ctx: _Context) -> None:
@@ -342,17 +352,20 @@ def _clean_file_meta(ds: Dataset, ctx: _Context) -> None:
     if meta is None:
         return
     actions = profile_rules().file_meta
+    own = (0x00020003, 0x00020012)  # Media Storage SOP Instance UID, Implementation Class UID
     for tag in list(meta.keys()):
         if actions.get(tag) == "X":
             del meta[tag]  # the group length is kept: pydicom writes the new one
-        elif tag not in ctx.kept_uids and meta[tag].VR == "UI":
+        elif tag not in own and tag not in ctx.kept_uids and meta.get_item(tag).VR == "UI":
             _replace_uid(meta, tag, ctx, ())
     if "SOPInstanceUID" in ds:
-        meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        _set(meta, 0x00020003, "UI", ds.SOPInstanceUID)
+    elif 0x00020003 in meta:
+        _replace_uid(meta, BaseTag(0x00020003), ctx, ())
     if "SOPClassUID" in ds and "MediaStorageSOPClassUID" not in meta:
-        meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    meta.ImplementationVersionName = f"PYDICOM {pydicom_version}"[:16]
+        _set(meta, 0x00020002, "UI", ds.SOPClassUID)
+    _set(meta, 0x00020012, "UI", PYDICOM_IMPLEMENTATION_UID)
+    _set(meta, 0x00020013, "SH", f"PYDICOM {pydicom_version}"[:16])
 
 
 def deidentify(
@@ -408,10 +421,16 @@ def deidentify(
     sop_class = str(ds.get("SOPClassUID", "") or "")
     ctx = _Context(key, options, plan(options), profile, person, key.label(person), ds,
                    plans=typed_plans(sop_class, options), kept_uids=rules.kept_uids,
-                   groups=rules.removed_groups)
+                   groups=rules.removed_groups, pseudonyms=_pseudonym_tags())
     if options.clean_descriptors:
         ctx.identifiers = word_patterns(_identifying_words(ds, ctx))
-    _walk(ds, ctx)
+    settings = pydicom_config.settings
+    reading = settings.reading_validation_mode
+    settings.reading_validation_mode = pydicom_config.IGNORE  # values are replaced anyway
+    try:
+        _walk(ds, ctx)
+    finally:
+        settings.reading_validation_mode = reading
     _mark(ds, options, profile)
     _clean_file_meta(ds, ctx)
     if notes is not None:

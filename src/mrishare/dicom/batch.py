@@ -94,7 +94,8 @@ class FileResult:
     uid : str
         The original SOP Instance UID (in memory only, never written).
     content : str
-        A hash of the data set as stored (file meta header aside): equal for copies.
+        A hash of the data set as stored (file meta header aside): equal for copies; made
+        only for files whose SOP Instance UID another file shares.
     name : str
         A keyed file name, used when instance numbers are missing or repeated.
     notes : list of str
@@ -191,7 +192,7 @@ def _process(source: Path, relative: str, staged: str, staging: Path, key: Key,
                 series_number=_int_or_none(ds.get("SeriesNumber")),
                 modality=re.sub(r"[^A-Za-z0-9]", "", str(ds.get("Modality", "") or "")) or "OT",
                 instance=_int_or_none(ds.get("InstanceNumber")), uid=uid,
-                content=content_hash(source.read_bytes()), name=f"{key.label(uid, 16)}.dcm",
+                name=f"{key.label(uid, 16)}.dcm",
             )
             ds = deidentify(ds, key, options, copy=False, notes=result.notes)
             # Straight into the staging folder: it is emptied when a batch starts, and a
@@ -229,10 +230,13 @@ def _work(item: tuple[Path, str, str]) -> FileResult:
 
 def _run(items: list[tuple[Path, str, str]], staging: Path, key: Key, options: Options,
          jobs: int, progress: bool) -> Iterator[FileResult]:
-    from tqdm import tqdm
+    if progress:
+        from tqdm import tqdm
 
-    bar = tqdm(total=len(items), unit="file", disable=not progress, desc="de-identifying",
-               leave=False)
+        bar: Any = tqdm(total=len(items), unit="file", desc="de-identifying", leave=False)
+    else:  # no bar: tqdm is not even imported
+        bar = contextlib.nullcontext()
+        bar.update = lambda *_: None
     with bar:
         if jobs <= 1:
             _init_worker(staging, key, options)
@@ -248,7 +252,8 @@ def _run(items: list[tuple[Path, str, str]], staging: Path, key: Key, options: O
                 bar.update()
 
 
-def _separate_duplicates(results: list[FileResult], staging: Path, key: Key) -> None:
+def _separate_duplicates(results: list[FileResult], root: Path, staging: Path, key: Key,
+                         ) -> None:
     """Name copies of one object as copies; give different objects sharing a UID their own.
 
     Files with the same SOP Instance UID and the same content hash are one object: the
@@ -256,10 +261,15 @@ def _separate_duplicates(results: list[FileResult], staging: Path, key: Key) -> 
     UID and different content are each written, under a new SOP Instance UID derived from
     the key, the original UID and the content hash, in the data set and the file meta.
     """
-    by_uid: dict[str, dict[str, list[FileResult]]] = defaultdict(lambda: defaultdict(list))
+    shared: dict[str, list[FileResult]] = defaultdict(list)
     for r in results:
         if r.status == "written":
-            by_uid[r.uid][r.content].append(r)
+            shared[r.uid].append(r)
+    by_uid: dict[str, dict[str, list[FileResult]]] = defaultdict(lambda: defaultdict(list))
+    for uid, files in shared.items():
+        for r in files if len(files) > 1 else ():
+            r.content = content_hash((root / r.source).read_bytes())
+            by_uid[uid][r.content].append(r)
     for uid, contents in by_uid.items():
         for copies in contents.values():
             for r in copies[1:]:
@@ -381,7 +391,7 @@ def deidentify_folder(
         results = list(_run(items, staging, key, options, jobs, progress))
     finally:
         quiet.setLevel(level)
-    _separate_duplicates(results, staging, key)
+    _separate_duplicates(results, root, staging, key)
     _final_paths(results)
     output_of = {}
     folders: set[Path] = set()
