@@ -19,8 +19,9 @@ removed as whole groups. Every UID that is not one of the standard's own is repl
 keyed one, at any depth, malformed or not (except the classes and encodings the rules keep).
 Private (vendor) elements are removed, except those of ``rules/safe_private_tags.tsv`` when
 that option is on; the file meta header loses the sending station's name and address and
-names the implementation that wrote the file; the pixel data are never touched. The result says what was done (Patient Identity Removed and
-the De-identification Method, with the codes of CID 7050).
+names the implementation that wrote the file; the pixel data are never touched. The result
+says what was done (Patient Identity Removed and the De-identification Method, with the
+codes of CID 7050).
 
 Examples
 --------

@@ -127,7 +127,7 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def content_hash(data: bytes) -> str:
-    """Return a hash of a file's data set: its bytes after the preamble and file meta header.
+    r"""Return a hash of a file's data set: its bytes after the preamble and file meta header.
 
     Two files with the same hash hold the same object, encoded the same way; the file meta
     header (who sent it, with which program) does not count.
@@ -144,7 +144,7 @@ def content_hash(data: bytes) -> str:
 
     Examples
     --------
-    >>> content_hash(b"\\0" * 128 + b"DICM" + b"rest") == content_hash(b"rest")
+    >>> content_hash(b"\0" * 128 + b"DICM" + b"rest") == content_hash(b"rest")
     True
     """
     start = 132 if data[128:132] == b"DICM" else 0
@@ -279,10 +279,11 @@ def _separate_duplicates(results: list[FileResult], root: Path, staging: Path, k
         if len(contents) == 1:
             continue
         from pydicom import dcmread
+        from pydicom.uid import UID
 
         for content, copies in contents.items():
             first = copies[0]
-            new = key.uid(f"{uid}/content:{content}")
+            new = UID(key.uid(f"{uid}/content:{content}"))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 ds = dcmread(staging / first.staged)

@@ -1,4 +1,4 @@
-"""Check outputs with the standard's reference validator: what did de-identification break?
+"""Check outputs with the standard's reference validator, for what de-identification broke.
 
 ``dciodvfy`` (from David Clunie's dicom3tools; Debian and Ubuntu package ``dicom3tools``)
 checks a file against its IOD: missing required attributes, values invalid for their VR,
