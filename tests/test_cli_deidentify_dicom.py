@@ -63,6 +63,13 @@ def test_exit_zero_and_report_next_to_the_output(run_once):
     assert "2026c" in text and "SC_19870412.dcm" in text and "failed: 0" in text
     assert "written: 446 files in 6 series, 2 participants, 3 sessions" in text
     assert not list(run_once["out"].rglob("*report*"))
+    mapping = (run_once["tmp"] / "out_mapping.tsv").read_text().splitlines()
+    assert len(mapping) == 448 and not list(run_once["out"].rglob("*mapping*"))
+    rows = [line.split("\t") for line in mapping[1:]]
+    outputs = [r[2] for r in rows if r[1] == "written"]
+    assert len(outputs) == len(set(outputs)) == 446
+    assert all((run_once["out"] / o).is_file() for o in outputs)
+    assert [r[1] for r in rows if r[0].endswith("SC_19870412.dcm")] == ["left out"]
 
 
 def test_originals_byte_identical(run_once, study):
@@ -206,3 +213,20 @@ def test_destination_inside_source_refused(tmp_path, inside, capsys):
     assert exit_info.value.code == 2
     assert "never written" in capsys.readouterr().err
     assert list(src.iterdir()) == []
+
+
+def test_validate_reports_what_dciodvfy_says(study, tmp_path, caplog):
+    series = "DEBOER_PIETER_19791130/20240318_VUMC0052288/005_t2_tse_tra_Deboer"
+    src = tmp_path / "src"
+    shutil.copytree(study / series, src)
+    for path in sorted(src.glob("IM*.dcm"))[3:]:
+        path.unlink()
+    with caplog.at_level(logging.INFO, logger="mrishare"):
+        status = run(["deidentify-dicom", str(src), str(tmp_path / "out"), "--validate"])
+    assert status == 0
+    text = (tmp_path / "out_report.txt").read_text()
+    if shutil.which("dciodvfy"):
+        assert "dciodvfy checked 3 outputs against their sources: 0 with errors" in text
+    else:
+        assert "dciodvfy (package dicom3tools) is not installed" in text
+    assert "validation:" in caplog.text

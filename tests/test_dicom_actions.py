@@ -110,10 +110,18 @@ def test_nested_sequences_are_walked():
     assert not any(elem.tag.is_private for elem in deep)
 
 
-def test_overlays_and_curves_follow_the_repeating_group_rows():
-    out = dicom.deidentify(make_dataset(), KEY)
-    assert 0x60003000 not in out and 0x50000010 not in out
-    assert 0x60000010 in out  # rows of the overlay: not listed, kept
+def test_overlays_and_curves_are_removed_as_whole_groups_and_said_so():
+    ds = make_dataset()
+    for tag, vr, value in ((0x60020010, "US", 4), (0x60020011, "US", 4),
+                           (0x60020040, "CS", "G"), (0x60020050, "SS", [1, 1]),
+                           (0x60020100, "US", 1), (0x60023000, "OW", b"\x00" * 2)):
+        ds.add_new(tag, vr, value)  # a second overlay, complete
+    notes: list[str] = []
+    out = dicom.deidentify(ds, KEY, notes=notes)
+    assert not [e.tag for e in out if e.tag.group & 0xFF00 in (0x5000, 0x6000)]
+    assert notes == ["curve (retired) removed (group 5000, every element)",
+                     "overlay removed (group 6000, every element)",
+                     "overlay removed (group 6002, every element)"]
 
 
 def test_private_elements_removed_by_default():

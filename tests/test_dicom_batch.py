@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pydicom
+import pydicom.data
 import pytest
 from dicom_helpers import KEY, ROOT, make_dataset, to_bytes, without_file_meta, write
 from test_dicom_leave_out import dicomdir
@@ -117,7 +118,7 @@ def test_colliding_series_and_instance_numbers_get_keyed_names(tmp_path):
     folders = sorted(s.series for s in report.series)
     assert len(folders) == 2 and all(f.startswith("003-MR-") for f in folders)
     assert [r.reason for r in report.left_out] == [
-        "a copy of another file (same SOP Instance UID)"]
+        "a copy of 0.dcm (same SOP Instance UID, same content): written once"]
     written = list((tmp_path / "out").rglob("*.dcm"))
     assert len(written) == 3
 
@@ -157,3 +158,60 @@ def test_two_workers_give_the_same_output_as_one(tmp_path):
     for path in (tmp_path / "one").rglob("*.dcm"):
         assert path.read_bytes() == (tmp_path / "two" / path.relative_to(tmp_path / "one")
                                      ).read_bytes()
+
+
+def test_files_sharing_a_uid_are_never_mixed_and_the_mapping_names_each(tmp_path):
+    src = tmp_path / "src"
+    one = make_dataset(instance=1)
+    write(one, src / "a.dcm")
+    write(one, src / "b_same.dcm")  # the same object again
+    other = make_dataset(instance=1)
+    other.PixelData = bytes(range(8, 16))  # another object claiming the same UID
+    write(other, src / "c_other.dcm")
+    report = dicom.deidentify_folder(src, tmp_path / "out", KEY)
+    fates = {f.source: f for f in report.files}
+    assert [fates[n].fate for n in ("a.dcm", "b_same.dcm", "c_other.dcm")] == [
+        "written", "copy", "written"]
+    assert fates["b_same.dcm"].output == fates["a.dcm"].output
+    assert fates["a.dcm"].output != fates["c_other.dcm"].output
+    a = pydicom.dcmread(tmp_path / "out" / fates["a.dcm"].output)
+    c = pydicom.dcmread(tmp_path / "out" / fates["c_other.dcm"].output)
+    assert a.PixelData == one.PixelData and c.PixelData == other.PixelData  # never mixed
+    assert a.SOPInstanceUID != c.SOPInstanceUID != KEY.uid(one.SOPInstanceUID)
+    assert c.file_meta.MediaStorageSOPInstanceUID == c.SOPInstanceUID
+    again = dicom.deidentify_folder(src, tmp_path / "again", KEY)  # the same UIDs again
+    assert pydicom.dcmread(tmp_path / "again" / {f.source: f for f in again.files}[
+        "c_other.dcm"].output).SOPInstanceUID == c.SOPInstanceUID
+    mapping = report.save_mapping(tmp_path / "out_mapping.tsv").read_text().splitlines()
+    assert mapping[0] == "source\tfate\toutput\treason" and len(mapping) == 4
+    assert mapping[2].startswith(f"b_same.dcm\tcopy\t{fates['a.dcm'].output}\ta copy of a.dcm")
+
+
+def test_rt_doses_in_several_transfer_syntaxes_sharing_one_uid(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    doses = [Path(p) for p in pydicom.data.get_testdata_files("rtdose*")]
+    for path in doses:
+        (src / path.name).write_bytes(path.read_bytes())
+    (src / "zz_copy_of_a_dose.dcm").write_bytes(doses[0].read_bytes())
+    report = dicom.deidentify_folder(src, tmp_path / "out", KEY)
+    fates = {f.source: f for f in report.files}
+    written = [f for f in report.files if f.fate == "written"]
+    assert len(written) == len(doses)  # each a different object
+    assert fates["zz_copy_of_a_dose.dcm"].fate == "copy"
+    for fate in written:  # each output holds its own source's pixels
+        source, output = pydicom.dcmread(src / fate.source), pydicom.dcmread(
+            tmp_path / "out" / fate.output)
+        assert output.PixelData == source.PixelData, fate.source
+        assert output.file_meta.TransferSyntaxUID == source.file_meta.TransferSyntaxUID
+    assert len({pydicom.dcmread(tmp_path / "out" / f.output).SOPInstanceUID
+                for f in written}) == len(written)
+
+
+def test_content_hash_leaves_the_file_meta_header_aside():
+    ds = make_dataset()
+    other_sender = make_dataset()
+    other_sender.file_meta.SourceApplicationEntityTitle = "ELSEWHERE"
+    assert dicom.content_hash(to_bytes(ds)) == dicom.content_hash(to_bytes(other_sender))
+    assert dicom.content_hash(to_bytes(ds)) != dicom.content_hash(to_bytes(make_dataset(
+        instance=2)))

@@ -41,7 +41,12 @@ def _line_of(text: str, needle: str) -> int:
         ("  UR: null\n", "  XX: null\n", "'XX' is not a DICOM value representation"),
         ("  SendingApplicationEntityTitle: X\n", "  PatientName: X\n", "not in the file meta"),
         ("    code: CleanDescriptorsOption\n", "    code: CleanDescriptors\n",
-         "not a code of the DCM scheme"),
+         "has no line in code_values"),
+        ('  "2": Z\n', '  "2": K\n', "action 'K'"),
+        ('  "60xx": overlay\n', '  "61xx": overlay\n', "not a repeating group"),
+        ("  - CodingSchemeUID\n", "  - CodingSchemeUUID\n", "not a DICOM keyword"),
+        ('  CleanDescriptorsOption: ["113105", Clean Descriptors Option]\n',
+         "  CleanDescriptorsOption: 113105\n", "expected \\[code value, meaning\\]"),
         ("  keep_private_safe:\n", "  keep_all_private:\n    code: RetainSafePrivateOption\n"
          "  keep_private_safe:\n", "unknown entry 'keep_all_private'"),
         ("  X_Z_TAGS: X/Z\n", "  X_Z_TAGS: X/Y\n", "has no line in resolve"),
@@ -105,3 +110,11 @@ def test_a_table_without_its_columns(tmp_path):
     bad.write_text("# a comment\ncreator\tgroup\n")
     with pytest.raises(RuleFileError, match="safe.tsv, line 2: .* missing: element, name, why"):
         dicom.safe_private_tags(str(bad))
+
+
+def test_code_values_are_the_standards():
+    from pydicom.sr.codedict import codes
+
+    for name, (value, meaning) in dicom.profile_rules().code_values.items():
+        code = getattr(codes.DCM, name)
+        assert (code.value, code.meaning) == (value, meaning), name

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pydicom
 import pytest
 from dicom_helpers import make_dataset, write
 
 from mrishare import dicom
+from mrishare.dicom import validate
 from mrishare.keys import Key
 from mrishare.lessons import compare
 
@@ -44,3 +46,20 @@ def test_compare_tools_table(files):
     assert table.loc["pixels identical", "mrishare"] == "yes"
     assert table.loc["sending station (file meta)", "dicom-anonymizer 2.1"] == "left"
     assert float(table.loc["time per file (ms)", "mrishare"]) > 0
+
+
+def test_compare_tools_says_whether_outputs_stay_valid(files, monkeypatch):
+    table = compare.compare_tools(files, tools=["mrishare"])
+    expected = "not checked" if validate.available() is None else "yes"
+    assert table.loc[compare.VALID_ROW, "mrishare"] == expected
+    monkeypatch.setattr(validate, "available", lambda: None)
+    assert compare.still_valid(files, files) == "not checked"
+
+
+def test_still_valid_counts_outputs_made_invalid(tmp_path, files):
+    if validate.available() is None:
+        pytest.skip("dciodvfy (package dicom3tools) is not installed")
+    broken = pydicom.dcmread(files[0])
+    del broken.Rows
+    broken.save_as(tmp_path / "broken.dcm")
+    assert compare.still_valid(files, [tmp_path / "broken.dcm", files[1]]) == "no (1 of 2)"

@@ -7,8 +7,17 @@ paths are made of pseudonyms: sub-<label>/ses-<n>/<series>-<modality>/<instance>
 Screenshots and other images that may show burned-in text are left out. Files without a
 file meta header (as old exports write them) are accepted and written as DICOM Part 10 files.
 
-A report (JSON and text) is written next to DST, not inside it: it names source files,
-whose paths can carry names. SRC is never written.
+Files that share a SOP Instance UID are never mixed: copies of one object are written once
+and named as copies; different objects each get their own keyed UID. Overlays and curves
+are removed whole. With --validate, dciodvfy (package dicom3tools) checks every output
+against its source and the report names the errors de-identification added.
+
+A report (JSON and text) and a mapping (DST_mapping.tsv: every source file, its fate and
+its output) are written next to DST, not inside it: they name source files, whose paths
+can carry names. SRC is never written.
+
+Exit status: 0 done; 1 --validate found an output with errors its source did not have;
+2 usage error; 3 some inputs could not be processed (each named; the rest done).
 """
 
 from __future__ import annotations
@@ -43,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_jobs(parser)
     parser.add_argument("--report", type=Path, default=None,
                         help="report path without suffix (default: DST_report next to DST)")
+    parser.add_argument("--mapping", type=Path, default=None,
+                        help="where to write the mapping of source files to outputs "
+                             "(default: DST_mapping.tsv next to DST)")
+    parser.add_argument("--validate", action="store_true",
+                        help="check every output and its source with dciodvfy (dicom3tools) "
+                             "and report the errors de-identification added")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -53,7 +68,8 @@ def main(args: argparse.Namespace) -> int:
     if not args.src.exists():
         raise UsageError(f"The source {args.src} does not exist.")
     report_path = args.report or args.dst.with_name(args.dst.name + "_report")
-    for target in (args.dst, report_path):
+    mapping_path = args.mapping or args.dst.with_name(args.dst.name + "_mapping.tsv")
+    for target in (args.dst, report_path, mapping_path):
         if inside(target, args.src):
             raise UsageError(
                 f"{target} is the source folder or inside it; SRC is never written. "
@@ -66,13 +82,23 @@ def main(args: argparse.Namespace) -> int:
         keep_patient_characteristics=args.keep_patient_characteristics,
         keep_private_safe=args.keep_private_safe,
     )
+    if inside(mapping_path, args.dst) or inside(report_path, args.dst):
+        raise UsageError("The report and the mapping name source files: keep them out of "
+                         f"{args.dst}.")
     report = dicom.deidentify_folder(args.src, args.dst, key, options, jobs=args.jobs,
-                                     progress=sys.stderr.isatty())
+                                     progress=sys.stderr.isatty(), validate=args.validate)
     for row in report.left_out:
         log.info("left out %s: %s", row.source, row.reason)
     for row in report.failed:
         log.error("could not process %s: %s", row.source, row.reason)
+    for row in report.made_invalid:
+        log.error("%s is less valid than its source %s: %s", row.output, row.source,
+                  "; ".join(row.added_errors))
     _, text_path = report.save(report_path)
+    report.save_mapping(mapping_path)
     files = sum(s.files for s in report.series)
-    log.info("wrote %d files in %d series; report: %s", files, len(report.series), text_path)
+    if report.validation:
+        log.info("validation: %s", report.validation)
+    log.info("wrote %d files in %d series; report: %s; mapping: %s", files,
+             len(report.series), text_path, mapping_path)
     return report.exit_status

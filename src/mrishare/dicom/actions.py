@@ -13,10 +13,15 @@ U     replace a UID with a keyed one, the same everywhere it appears
 U*    keep a reference sequence, replace the UIDs inside it
 ====  ===========================================================================
 
+A combined action (``X/Z``, ``X/D``, ...) is chosen by the attribute's type in the object's
+IOD (:func:`~mrishare.dicom.profile.typed_plans`). Overlays (60xx) and curves (50xx) are
+removed as whole groups. Every UID that is not one of the standard's own is replaced by the
+keyed one, at any depth, malformed or not (except the classes and encodings the rules keep).
 Private (vendor) elements are removed, except those of ``rules/safe_private_tags.tsv`` when
-that option is on; the file meta header loses the sending station's name and address; the
-pixel data are never touched. The result says what was done (Patient Identity Removed and
-the De-identification Method, with the codes of CID 7050).
+that option is on; the file meta header loses the sending station's name and address and
+names the implementation that wrote the file; the pixel data are never touched. The result
+says what was done (Patient Identity Removed and the De-identification Method, with the
+codes of CID 7050).
 
 Examples
 --------
@@ -39,18 +44,21 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydicom import __version__ as pydicom_version
+from pydicom import config as pydicom_config
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
-from pydicom.sr.codedict import codes
 from pydicom.tag import BaseTag
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 from pydicom.valuerep import VR
 
 from mrishare import __version__
 from mrishare.dicom.options import Options, profile_rules, safe_private_tags
 from mrishare.dicom.people import participant_id
-from mrishare.dicom.profile import Profile, dictionary_vr, load_profile, plan
+from mrishare.dicom.profile import Profile, dictionary_vr, load_profile, plan, typed_plans
 from mrishare.errors import BadInputError
 from mrishare.keys import Key
 from mrishare.readers import read_dicom
@@ -58,6 +66,10 @@ from mrishare.readers import read_dicom
 __all__ = ["clean_text", "deidentify", "word_patterns"]
 
 _KNOWN_VRS = frozenset(v.value for v in VR)
+STANDARD_UID_ROOT = "1.2.840.10008."
+"""The standard's own UIDs (classes, transfer syntaxes, ...) start so; they are kept."""
+
+Path = tuple[int, ...]
 
 
 @dataclass
@@ -71,56 +83,72 @@ class _Context:
     participant: str
     label: str
     root: Dataset
+    plans: Mapping[Path, Mapping[int, str]] | None = None
     identifiers: list[re.Pattern[str]] = field(default_factory=list)
+    removed: set[int] = field(default_factory=set)
+    kept_uids: frozenset[int] = frozenset()
+    groups: Mapping[int, str] = field(default_factory=dict)
+    pseudonyms: frozenset[int] = frozenset()
+
+
+@functools.cache
+def _pseudonym_tags() -> frozenset[int]:
+    """Return the tags whose dummy is the participant label (PatientName, PatientID)."""
+    return frozenset(tag_for_keyword(k) or 0 for k in profile_rules().pseudonym_dummies)
 
 
 @functools.lru_cache(maxsize=1 << 16)
 def _keyed_uid(key: Key, uid: str) -> str:
-    return key.uid(uid)
+    text = uid.strip(" \x00")
+    if not text or text.startswith(STANDARD_UID_ROOT):
+        return text
+    return key.uid(text)
 
 
 def _vr(ds: Dataset, tag: BaseTag) -> str:
     vr = ds.get_item(tag).VR
-    if not vr:
+    if not vr or vr == "UN":  # implicit, or unknown to the writer: pydicom reads it so
         return dictionary_vr(tag)
     if vr not in _KNOWN_VRS:
         raise BadInputError(f"unreadable element {tag}: unknown value representation {vr!r}")
     return vr
 
 
-def _set(ds: Dataset, tag: BaseTag, vr: str, value: Any) -> None:
-    ds[tag] = DataElement(tag, vr, value)
+def _set(ds: Dataset, tag: int, vr: str, value: Any) -> None:
+    # values made here (dummies, keyed UIDs, shifted dates) are valid: not checked again
+    ds[tag] = DataElement(tag, vr, value, validation_mode=0)
 
 
-def _remove(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
+def _remove(ds: Dataset, tag: BaseTag, ctx: _Context, path: Path) -> None:
     del ds[tag]
 
 
-def _keep(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
+def _keep(ds: Dataset, tag: BaseTag, ctx: _Context, path: Path) -> None:
     if _vr(ds, tag) == "SQ":
+        inside = (*path, int(tag))
         for item in ds[tag].value:
-            _walk(item, ctx)
+            _walk(item, ctx, inside)
 
 
-def _empty(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
+def _empty(ds: Dataset, tag: BaseTag, ctx: _Context, path: Path) -> None:
     vr = _vr(ds, tag)
     _set(ds, tag, vr, [] if vr == "SQ" else None)
 
 
-def _dummy(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
+def _dummy(ds: Dataset, tag: BaseTag, ctx: _Context, path: Path) -> None:
     vr = _vr(ds, tag)
     rules = profile_rules()
-    if ds[tag].keyword in rules.pseudonym_dummies:
+    if tag in ctx.pseudonyms:
         # the label at the top level; inside sequences these name other people: emptied
         _set(ds, tag, vr, ctx.label if ds is ctx.root else None)
     elif vr == "UI":
-        _replace_uid(ds, tag, ctx)
+        _replace_uid(ds, tag, ctx, path)
     else:
         value = rules.dummy_by_vr.get(vr)
         _set(ds, tag, vr, list(value) if isinstance(value, list) else value)
 
 
-def _replace_uid(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
+def _replace_uid(ds: Dataset, tag: BaseTag, ctx: _Context, path: Path) -> None:
     value = ds[tag].value
     if not value:
         return
@@ -128,10 +156,11 @@ def _replace_uid(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
         new: Any = [_keyed_uid(ctx.key, str(v)) for v in value]
     else:
         new = _keyed_uid(ctx.key, str(value))
-    _set(ds, tag, "UI", new)
+    if new != value:
+        _set(ds, tag, "UI", new)
 
 
-def _clean(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
+def _clean(ds: Dataset, tag: BaseTag, ctx: _Context, path: Path) -> None:
     vr = _vr(ds, tag)
     value = ds[tag].value
     values = list(value) if isinstance(value, MultiValue) else [value]
@@ -139,13 +168,13 @@ def _clean(ds: Dataset, tag: BaseTag, ctx: _Context) -> None:
         shift = ctx.key.date_shift(ctx.participant)
         cleaned = [_shift(str(v), vr, shift) for v in values if v]
     elif vr == "SQ":
-        return _keep(ds, tag, ctx)
+        return _keep(ds, tag, ctx, path)
     else:
         cleaned = [clean_text(str(v), ctx.identifiers) for v in values if v]
     _set(ds, tag, vr, cleaned[0] if len(cleaned) == 1 else (cleaned or None))
 
 
-_APPLY: dict[str, Callable[[Dataset, BaseTag, _Context], None]] = {
+_APPLY: dict[str, Callable[[Dataset, BaseTag, _Context, Path], None]] = {
     "X": _remove, "Z": _empty, "D": _dummy, "U": _replace_uid, "U*": _keep, "K": _keep,
     "C": _clean,
 }
@@ -233,24 +262,35 @@ def _identifying_words(ds: Dataset, ctx: _Context) -> list[str]:
     return words
 
 
-def _walk(ds: Dataset, ctx: _Context) -> None:
+def _walk(ds: Dataset, ctx: _Context, path: Path = ()) -> None:
     """Apply the plan to every element of ``ds`` and, recursively, of its sequences."""
     private = []
-    masked = ctx.profile.masked_groups
+    plan = ctx.plan if ctx.plans is None else ctx.plans.get(path, ctx.plan)
+    masked, groups, kept = ctx.profile.masked_groups, ctx.groups, ctx.kept_uids
     for tag in list(ds.keys()):
-        if tag.is_private:
+        number = int(tag)  # plain ints: the plan's lookups stay in C
+        if number & 0x10000:
             private.append(tag)
             continue
-        action = ctx.plan.get(tag)
-        if action is None and tag.group & 0xFF00 in masked:
+        group = (number >> 16) & 0xFF00
+        if group in groups:
+            del ds[tag]  # an overlay or curve: the whole group goes
+            ctx.removed.add(number >> 16)
+            continue
+        action = plan.get(number)
+        if action is None and group in masked:
             found = ctx.profile.action(tag)
             action = profile_rules().resolve[found] if found else None
-        if action is None:
-            if _vr(ds, tag) != "SQ":
+        if action is None or action == "K":
+            vr = _vr(ds, tag)
+            if vr == "UI" and number not in kept:
+                action = "U"  # every UID that is not the standard's own
+            elif vr == "SQ":
+                action = "K"  # kept, and its items walked
+            elif action is None:
                 continue  # not in the table: kept as it is
-            action = "K"  # kept, and its items walked
         try:
-            _APPLY[action](ds, tag, ctx)
+            _APPLY[action](ds, tag, ctx, path)
         except BadInputError:
             raise
         except (NotImplementedError, ValueError, EOFError, struct.error) as error:
@@ -280,10 +320,10 @@ def _method(options: Options, edition: str) -> tuple[list[str], list[tuple[str, 
     """Return the De-identification Method text and codes for these options (built once)."""
     rules = profile_rules()
     names = [rules.profile_code, *(rules.options[name].code for name in options.chosen())]
-    chosen = [getattr(codes.DCM, name) for name in names]
+    chosen = [rules.code_values[name] for name in names]
     text = [f"mrishare {__version__}"[:64], f"PS3.15 E.1-1 {edition} Basic Profile",
-            *[code.meaning[:64] for code in chosen[1:]]]
-    return text, [(c.value, c.scheme_designator, c.meaning) for c in chosen]
+            *[meaning[:64] for _, meaning in chosen[1:]]]
+    return text, [(value, "DCM", meaning) for value, meaning in chosen]
 
 
 def _mark(ds: Dataset, options: Options, profile: Profile) -> None:
@@ -292,30 +332,41 @@ def _mark(ds: Dataset, options: Options, profile: Profile) -> None:
     items = []
     for value, scheme, meaning in chosen:
         item = Dataset()
-        item.add_new(0x00080100, "SH", value)  # Code Value
-        item.add_new(0x00080102, "SH", scheme)  # Coding Scheme Designator
-        item.add_new(0x00080104, "LO", meaning)  # Code Meaning
+        _set(item, 0x00080100, "SH", value)  # Code Value
+        _set(item, 0x00080102, "SH", scheme)  # Coding Scheme Designator
+        _set(item, 0x00080104, "LO", meaning)  # Code Meaning
         items.append(item)
-    ds.add_new(0x00120062, "CS", "YES")  # Patient Identity Removed
-    ds.add_new(0x00120063, "LO", list(text))  # De-identification Method
-    ds.add_new(0x00120064, "SQ", Sequence(items))  # ... Code Sequence
+    _set(ds, 0x00120062, "CS", "YES")  # Patient Identity Removed
+    _set(ds, 0x00120063, "LO", list(text))  # De-identification Method
+    _set(ds, 0x00120064, "SQ", Sequence(items))  # ... Code Sequence
     # Longitudinal Temporal Information Modified
-    ds.add_new(0x00280303, "CS", "MODIFIED" if options.keep_longitudinal_dates else "REMOVED")
+    _set(ds, 0x00280303, "CS", "MODIFIED" if options.keep_longitudinal_dates else "REMOVED")
 
 
-def _clean_file_meta(ds: Dataset) -> None:
-    """Remove who sent the file; keep the file meta header consistent with the data set."""
+def _clean_file_meta(ds: Dataset, ctx: _Context) -> None:
+    """Remove who sent the file; keep the file meta header consistent with the data set.
+
+    The Media Storage SOP Instance UID is the data set's new SOP Instance UID, and the
+    implementation is named as the one that writes the file (pydicom).
+    """
     meta = getattr(ds, "file_meta", None)
     if meta is None:
         return
     actions = profile_rules().file_meta
+    own = (0x00020003, 0x00020012)  # Media Storage SOP Instance UID, Implementation Class UID
     for tag in list(meta.keys()):
         if actions.get(tag) == "X":
             del meta[tag]  # the group length is kept: pydicom writes the new one
+        elif tag not in own and tag not in ctx.kept_uids and meta.get_item(tag).VR == "UI":
+            _replace_uid(meta, tag, ctx, ())
     if "SOPInstanceUID" in ds:
-        meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        _set(meta, 0x00020003, "UI", ds.SOPInstanceUID)
+    elif 0x00020003 in meta:
+        _replace_uid(meta, BaseTag(0x00020003), ctx, ())
     if "SOPClassUID" in ds and "MediaStorageSOPClassUID" not in meta:
-        meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        _set(meta, 0x00020002, "UI", ds.SOPClassUID)
+    _set(meta, 0x00020012, "UI", PYDICOM_IMPLEMENTATION_UID)
+    _set(meta, 0x00020013, "SH", f"PYDICOM {pydicom_version}"[:16])
 
 
 def deidentify(
@@ -324,6 +375,7 @@ def deidentify(
     options: Options | None = None,
     *,
     copy: bool = True,
+    notes: list[str] | None = None,
 ) -> Dataset:
     """De-identify one DICOM dataset by the profile, its options and the key.
 
@@ -338,6 +390,9 @@ def deidentify(
         Profile options; default the basic profile alone.
     copy : bool, default True
         Work on a copy of a dataset passed in (a file read here is changed in place).
+    notes : list of str, optional
+        Filled with what a reader of the report should know: whole groups removed
+        (overlays, curves), a SOP class the standard's tables do not know.
 
     Returns
     -------
@@ -362,11 +417,27 @@ def deidentify(
     else:
         ds = read_dicom(dataset)
     profile = load_profile(options.edition)
+    rules = profile_rules()
     person = participant_id(ds)
-    ctx = _Context(key, options, plan(options), profile, person, key.label(person), ds)
+    sop_class = str(ds.get("SOPClassUID", "") or "")
+    ctx = _Context(key, options, plan(options), profile, person, key.label(person), ds,
+                   plans=typed_plans(sop_class, options), kept_uids=rules.kept_uids,
+                   groups=rules.removed_groups, pseudonyms=_pseudonym_tags())
     if options.clean_descriptors:
         ctx.identifiers = word_patterns(_identifying_words(ds, ctx))
-    _walk(ds, ctx)
+    settings = pydicom_config.settings
+    reading = settings.reading_validation_mode
+    settings.reading_validation_mode = pydicom_config.IGNORE  # values are replaced anyway
+    try:
+        _walk(ds, ctx)
+    finally:
+        settings.reading_validation_mode = reading
     _mark(ds, options, profile)
-    _clean_file_meta(ds)
+    _clean_file_meta(ds, ctx)
+    if notes is not None:
+        notes += [f"{rules.removed_groups[g & 0xFF00]} removed (group {g:04X}, every element)"
+                  for g in sorted(ctx.removed)]
+        if ctx.plans is None:
+            notes.append(f"SOP class {sop_class or '(none)'} is not in the standard's IOD "
+                         "tables: combined actions took the strictest choice")
     return ds

@@ -7,6 +7,13 @@ staging folder inside the destination. Once all are done, each is renamed to
 ``sub-<label>/ses-<n>/<series number>-<modality>/<instance number>.dcm``. The source is only
 read.
 
+Files that share a SOP Instance UID are never mixed: when their data sets are the same bytes
+(file meta header aside) they are one object, written once, and the others are named as its
+copies; when they differ, each is written with its own SOP Instance UID, derived from the key,
+the original UID and a hash of its content (so the same files give the same UIDs again). The
+report's mapping (:meth:`~mrishare.dicom.report.Report.save_mapping`) names for every output
+the source it came from and for every source its fate.
+
 Examples
 --------
 >>> import tempfile, pathlib
@@ -21,34 +28,42 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
 import os
 import re
 import shutil
+import struct
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydicom.dataset import Dataset
 
-from mrishare import __version__
-from mrishare._paths import refuse_inside_source, write_json, write_text
+from mrishare._paths import refuse_inside_source
+from mrishare.dicom import validate as validator
 from mrishare.dicom.actions import deidentify
 from mrishare.dicom.leave_out import leave_out_reason
 from mrishare.dicom.options import Options
 from mrishare.dicom.people import StudyRecord, number_sessions, study_record
 from mrishare.dicom.profile import load_profile
+from mrishare.dicom.report import FileFate, Report, SkippedFile, WrittenSeries
 from mrishare.errors import BadInputError, SourceError
 from mrishare.keys import Key
 from mrishare.readers import read_dicom
 
-__all__ = ["STAGING", "FileResult", "Report", "SkippedFile", "WrittenSeries", "deidentify_folder"]
+__all__ = ["STAGING", "FileResult", "Report", "SkippedFile", "WrittenSeries", "content_hash",
+           "deidentify_folder"]
 
 STAGING = ".mrishare-staging"
 """The folder inside the destination while a batch runs; removed at the end."""
+
+_LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN",
+                       b"UR", b"UT", b"UV"})
 
 
 @dataclass
@@ -76,6 +91,15 @@ class FileResult:
         The modality, letters and digits only (``"OT"`` when missing).
     staged, output : str
         Its path in the staging folder, then in the destination.
+    uid : str
+        The original SOP Instance UID (in memory only, never written).
+    content : str
+        A hash of the data set as stored (file meta header aside): equal for copies; made
+        only for files whose SOP Instance UID another file shares.
+    name : str
+        A keyed file name, used when instance numbers are missing or repeated.
+    notes : list of str
+        What the de-identification removed whole or decided without the standard's tables.
     """
 
     source: str
@@ -89,123 +113,10 @@ class FileResult:
     instance: int | None = None
     staged: str = ""
     output: str = ""
-
-
-@dataclass
-class WrittenSeries:
-    """One series written: where, and how many files.
-
-    Parameters
-    ----------
-    participant : str
-        ``sub-<label>``.
-    session : int
-        The session number.
-    series : str
-        The series folder, ``<number>-<modality>``.
-    modality : str
-    path : str
-        The folder relative to the destination.
-    files : int
-    """
-
-    participant: str
-    session: int
-    series: str
-    modality: str
-    path: str
-    files: int = 0
-
-
-@dataclass
-class SkippedFile:
-    """A source file not written, and why.
-
-    Parameters
-    ----------
-    source : str
-        Its path relative to the source folder (can carry names: the report stays private).
-    reason : str
-    """
-
-    source: str
-    reason: str
-
-
-@dataclass
-class Report:
-    """What a batch did: per series, what was left out and what failed, and why.
-
-    The report names source files (their paths can carry names): keep it with the
-    originals, out of the shared dataset.
-
-    Parameters
-    ----------
-    profile : str
-        The edition of the profile and where it came from.
-    options : list of str
-        The options switched on.
-    key : str
-        Whether the key was given (reproducible) or random.
-    series : list of WrittenSeries
-    left_out, failed : list of SkippedFile
-    version : str
-        mrishare's version.
-    """
-
-    profile: str
-    options: list[str]
-    key: str
-    series: list[WrittenSeries] = field(default_factory=list)
-    left_out: list[SkippedFile] = field(default_factory=list)
-    failed: list[SkippedFile] = field(default_factory=list)
-    version: str = __version__
-
-    @property
-    def exit_status(self) -> int:
-        """Return 3 when some inputs failed, else 0."""
-        return 3 if self.failed else 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the report as plain data (what :meth:`save` writes as JSON)."""
-        return asdict(self)
-
-    def summary(self) -> str:
-        """Return a short text for people: what was written, left out and failed."""
-        files = sum(s.files for s in self.series)
-        people = len({s.participant for s in self.series})
-        sessions = len({(s.participant, s.session) for s in self.series})
-        lines = [
-            f"mrishare {self.version} deidentify-dicom",
-            f"profile: {self.profile}",
-            f"options: {', '.join(self.options) or 'none (basic profile)'}",
-            f"key: {self.key}",
-            f"written: {files} files in {len(self.series)} series, {people} participants, "
-            f"{sessions} sessions",
-        ]
-        lines += [f"  {s.path}: {s.files} files ({s.modality})" for s in self.series]
-        lines.append(f"left out on purpose: {len(self.left_out)}")
-        lines += [f"  {r.source}: {r.reason}" for r in self.left_out]
-        lines.append(f"failed: {len(self.failed)}")
-        lines += [f"  {r.source}: {r.reason}" for r in self.failed]
-        return "\n".join(lines) + "\n"
-
-    def save(self, path: str | os.PathLike) -> tuple[Path, Path]:
-        """Write ``<path>.json`` and ``<path>.txt`` (atomic); return both paths.
-
-        Parameters
-        ----------
-        path : str or path-like
-            The report's path without suffix (next to the destination, not inside it).
-
-        Returns
-        -------
-        tuple of Path
-            The JSON and the text file.
-        """
-        base = Path(path)
-        return (write_json(base.with_name(base.name + ".json"), self.to_dict()),
-                write_text(base.with_name(base.name + ".txt"), self.summary()))
+    uid: str = field(default="", repr=False)
+    content: str = ""
+    name: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -213,6 +124,39 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def content_hash(data: bytes) -> str:
+    r"""Return a hash of a file's data set: its bytes after the preamble and file meta header.
+
+    Two files with the same hash hold the same object, encoded the same way; the file meta
+    header (who sent it, with which program) does not count.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+
+    Returns
+    -------
+    str
+        32 hexadecimal characters.
+
+    Examples
+    --------
+    >>> content_hash(b"\0" * 128 + b"DICM" + b"rest") == content_hash(b"rest")
+    True
+    """
+    start = 132 if data[128:132] == b"DICM" else 0
+    while len(data) >= start + 8 and data[start:start + 2] == b"\x02\x00":  # group 0002
+        vr = data[start + 4:start + 6]
+        if vr in _LONG_VRS:
+            (length,) = struct.unpack_from("<I", data, start + 8)
+            start += 12 + length
+        else:
+            (length,) = struct.unpack_from("<H", data, start + 6)
+            start += 8 + length
+    return hashlib.blake2b(data[start:], digest_size=16).hexdigest()
 
 
 def _read(source: Path) -> tuple[Dataset | None, str | None]:
@@ -230,7 +174,7 @@ def _read(source: Path) -> tuple[Dataset | None, str | None]:
     return ds, leave_out_reason(ds)
 
 
-def _process(source: Path, relative: str, staging: Path, key: Key,
+def _process(source: Path, relative: str, staged: str, staging: Path, key: Key,
              options: Options) -> FileResult:
     """Read, check, de-identify and stage one file; never raise for bad input."""
     try:
@@ -242,21 +186,21 @@ def _process(source: Path, relative: str, staging: Path, key: Key,
             record = study_record(ds)
             label = key.label(record.participant)
             series = key.label(str(ds.get("SeriesInstanceUID", "")) or "none", 12)
+            uid = str(ds.SOPInstanceUID)
             result = FileResult(
                 relative, "written", participant=label, study=record, series=series,
                 series_number=_int_or_none(ds.get("SeriesNumber")),
                 modality=re.sub(r"[^A-Za-z0-9]", "", str(ds.get("Modality", "") or "")) or "OT",
-                instance=_int_or_none(ds.get("InstanceNumber")),
+                instance=_int_or_none(ds.get("InstanceNumber")), uid=uid,
+                name=f"{key.label(uid, 16)}.dcm",
             )
-            staged = Path(series) / f"{key.label(str(ds.SOPInstanceUID), 16)}.dcm"
-            ds = deidentify(ds, key, options, copy=False)
+            ds = deidentify(ds, key, options, copy=False, notes=result.notes)
             # Straight into the staging folder: it is emptied when a batch starts, and a
-            # file reaches DST only by a rename once the whole batch is written.
-            (staging / series).mkdir(exist_ok=True)
-            # A valid Part 10 file: preamble and a complete file meta header (made by the
-            # reader when the source had none).
+            # file reaches DST only by a rename once the whole batch is written. A valid
+            # Part 10 file: preamble and a complete file meta header (made by the reader
+            # when the source had none).
             ds.save_as(staging / staged, enforce_file_format=True)
-            result.staged = staged.as_posix()
+            result.staged = staged
             return result
     except BadInputError as error:
         return FileResult(relative, "failed", str(error))
@@ -275,19 +219,24 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(staging: Path, key: Key, options: Options) -> None:
+    # pydicom logs what it finds odd with the value (a name, a UID): never echoed here
+    logging.getLogger("pydicom").setLevel(logging.CRITICAL)
     _WORKER.update(staging=staging, key=key, options=options)
 
 
-def _work(item: tuple[Path, str]) -> FileResult:
-    return _process(item[0], item[1], _WORKER["staging"], _WORKER["key"], _WORKER["options"])
+def _work(item: tuple[Path, str, str]) -> FileResult:
+    return _process(*item, _WORKER["staging"], _WORKER["key"], _WORKER["options"])
 
 
-def _run(items: list[tuple[Path, str]], staging: Path, key: Key, options: Options,
+def _run(items: list[tuple[Path, str, str]], staging: Path, key: Key, options: Options,
          jobs: int, progress: bool) -> Iterator[FileResult]:
-    from tqdm import tqdm
+    if progress:
+        from tqdm import tqdm
 
-    bar = tqdm(total=len(items), unit="file", disable=not progress, desc="de-identifying",
-               leave=False)
+        bar: Any = tqdm(total=len(items), unit="file", desc="de-identifying", leave=False)
+    else:  # no bar: tqdm is not even imported
+        bar = contextlib.nullcontext()
+        bar.update = lambda *_: None
     with bar:
         if jobs <= 1:
             _init_worker(staging, key, options)
@@ -301,6 +250,48 @@ def _run(items: list[tuple[Path, str]], staging: Path, key: Key, options: Option
             for result in pool.map(_work, items, chunksize=chunk):
                 yield result
                 bar.update()
+
+
+def _separate_duplicates(results: list[FileResult], root: Path, staging: Path, key: Key,
+                         ) -> None:
+    """Name copies of one object as copies; give different objects sharing a UID their own.
+
+    Files with the same SOP Instance UID and the same content hash are one object: the
+    first (in source order) is written, the others become copies of it. Files with the same
+    UID and different content are each written, under a new SOP Instance UID derived from
+    the key, the original UID and the content hash, in the data set and the file meta.
+    """
+    shared: dict[str, list[FileResult]] = defaultdict(list)
+    for r in results:
+        if r.status == "written":
+            shared[r.uid].append(r)
+    by_uid: dict[str, dict[str, list[FileResult]]] = defaultdict(lambda: defaultdict(list))
+    for uid, files in shared.items():
+        for r in files if len(files) > 1 else ():
+            r.content = content_hash((root / r.source).read_bytes())
+            by_uid[uid][r.content].append(r)
+    for uid, contents in by_uid.items():
+        for copies in contents.values():
+            for r in copies[1:]:
+                r.status, r.reason = "copy", copies[0].source
+                with contextlib.suppress(OSError):
+                    (staging / r.staged).unlink()
+        if len(contents) == 1:
+            continue
+        from pydicom import dcmread
+        from pydicom.uid import UID
+
+        for content, copies in contents.items():
+            first = copies[0]
+            new = UID(key.uid(f"{uid}/content:{content}"))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds = dcmread(staging / first.staged)
+                ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = new
+                ds.save_as(staging / first.staged, enforce_file_format=True)
+            first.name = f"{key.label(new, 16)}.dcm"
+            first.reason = (f"its SOP Instance UID is shared by {len(contents) - 1} other "
+                            "source file(s) holding other content: given its own UID")
 
 
 def _final_paths(results: list[FileResult]) -> None:
@@ -331,8 +322,7 @@ def _final_paths(results: list[FileResult]) -> None:
         counts = Counter(r.instance for r in members)
         for r in members:
             unique = r.instance is not None and counts[r.instance] == 1
-            name = f"{r.instance:05d}.dcm" if unique else Path(r.staged).name
-            r.output = f"{folder_of[series]}/{name}"
+            r.output = f"{folder_of[series]}/{f'{r.instance:05d}.dcm' if unique else r.name}"
 
 
 def deidentify_folder(
@@ -343,6 +333,7 @@ def deidentify_folder(
     *,
     jobs: int = 1,
     progress: bool = False,
+    validate: bool = False,
 ) -> Report:
     """De-identify every DICOM file under ``src`` into ``dst``.
 
@@ -351,7 +342,8 @@ def deidentify_folder(
     may show burned-in text (see :func:`leave_out_reason`) are left out; bad files (empty,
     truncated, not DICOM, with unreadable elements) are named in the report and the rest is
     still done. Files without a file meta header are accepted and written as valid DICOM
-    Part 10 files. ``src`` is only read.
+    Part 10 files. Files sharing a SOP Instance UID are never mixed (see the module's
+    description). ``src`` is only read.
 
     Parameters
     ----------
@@ -365,11 +357,16 @@ def deidentify_folder(
         Worker processes.
     progress : bool, default False
         Show a progress bar (on stderr).
+    validate : bool, default False
+        Check every output and its source with dciodvfy (:mod:`mrishare.dicom.validate`)
+        and report, per file, the errors the de-identification added; when dciodvfy is not
+        installed the report says so.
 
     Returns
     -------
     Report
-        Save it with :meth:`Report.save` next to the originals, not in ``dst``.
+        Save it with :meth:`Report.save` (and the mapping with :meth:`Report.save_mapping`)
+        next to the originals, not in ``dst``.
 
     Raises
     ------
@@ -384,29 +381,59 @@ def deidentify_folder(
         raise SourceError(f"The source {src} does not exist.")
     refuse_inside_source(src, dst)
     root = src if src.is_dir() else src.parent
-    items = [(p, p.relative_to(root).as_posix()) for p in _list_files(src)]
+    items = [(p, p.relative_to(root).as_posix(), f"{i:07d}.dcm")
+             for i, p in enumerate(_list_files(src))]
     staging = dst / STAGING
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    results = list(_run(items, staging, key, options, jobs, progress))
+    quiet = logging.getLogger("pydicom")
+    level = quiet.level
+    try:
+        results = list(_run(items, staging, key, options, jobs, progress))
+    finally:
+        quiet.setLevel(level)
+    _separate_duplicates(results, root, staging, key)
     _final_paths(results)
-    done: set[str] = set()
+    output_of = {}
+    folders: set[Path] = set()
     for r in results:
         if r.status != "written":
             continue
-        if r.staged in done:  # a second file with the same SOP Instance UID
-            r.status, r.reason = "left out", "a copy of another file (same SOP Instance UID)"
-            continue
         target = dst / r.output
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
         os.replace(staging / r.staged, target)
-        done.add(r.staged)
+        output_of[r.source] = r.output
     with contextlib.suppress(OSError):
         shutil.rmtree(staging)
-    return _report(results, key, options)
+    report = _report(results, output_of, key, options)
+    if validate:
+        _validate(report, root, dst, jobs)
+    return report
 
 
-def _report(results: list[FileResult], key: Key, options: Options) -> Report:
+def _validate(report: Report, root: Path, dst: Path, jobs: int) -> None:
+    """Run dciodvfy on every output and its source; note the errors that were added."""
+    tool = validator.available()
+    if tool is None:
+        report.validation = validator.NOT_INSTALLED
+        return
+    written = [f for f in report.files if f.fate == "written"]
+
+    def check(fate: FileFate) -> list[str]:
+        return validator.check_pair(root / fate.source, dst / fate.output, tool)
+
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        for fate, added in zip(written, pool.map(check, written), strict=True):
+            fate.added_errors = added
+    bad = len(report.made_invalid)
+    report.validation = (f"dciodvfy checked {len(written)} outputs against their sources: "
+                         f"{bad} with errors the de-identification added")
+
+
+def _report(results: list[FileResult], output_of: dict[str, str], key: Key,
+            options: Options) -> Report:
     report = Report(
         profile=load_profile(options.edition).describe(),
         options=options.chosen(),
@@ -415,15 +442,22 @@ def _report(results: list[FileResult], key: Key, options: Options) -> Report:
     )
     series: dict[str, WrittenSeries] = {}
     for r in results:
+        fate = FileFate(r.source, r.status, r.output, r.reason, r.notes)
         if r.status == "written":
             folder = r.output.rsplit("/", 1)[0]
             row = series.setdefault(folder, WrittenSeries(
                 participant=f"sub-{r.participant}", session=int(folder.split("/")[1][4:]),
                 series=folder.rsplit("/", 1)[1], modality=r.modality, path=folder))
             row.files += 1
+        elif r.status == "copy":
+            fate.output = output_of[r.reason]
+            fate.reason = (f"a copy of {r.reason} (same SOP Instance UID, same content): "
+                           "written once")
+            report.left_out.append(SkippedFile(r.source, fate.reason))
         elif r.status == "left out":
             report.left_out.append(SkippedFile(r.source, r.reason))
         else:
             report.failed.append(SkippedFile(r.source, r.reason))
+        report.files.append(fate)
     report.series = sorted(series.values(), key=lambda s: s.path)
     return report

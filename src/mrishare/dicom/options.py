@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -154,6 +155,14 @@ class ProfileRules:
         The basic profile's CID 7050 code name.
     options : dict of str to OptionRule
         Option name (a field of :class:`Options`) to what it changes.
+    code_values : dict of str to (str, str)
+        Code name (pydicom's ``codes.DCM`` name) to its value and meaning (scheme DCM).
+    by_type : dict of int to str
+        Type in the IOD (1, 2, 3) to the action a combined action takes.
+    removed_groups : dict of int to str
+        Repeating group (``0x6000``: overlays) to what it is; removed whole.
+    kept_uids : frozenset of int
+        Tags of UID attributes kept as they are (classes and encodings, never instances).
     """
 
     table_lists: Mapping[str, str]
@@ -164,6 +173,10 @@ class ProfileRules:
     file_meta: Mapping[int, str]
     profile_code: str
     options: Mapping[str, OptionRule]
+    code_values: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    by_type: Mapping[int, str] = field(default_factory=dict)
+    removed_groups: Mapping[int, str] = field(default_factory=dict)
+    kept_uids: frozenset[int] = frozenset()
 
 
 # ----------------------------------------------------------------------------- YAML
@@ -244,13 +257,9 @@ class _Checker:
         return str(value)
 
     def code(self, value: Any, where: tuple[Any, ...]) -> str:
-        from pydicom.sr.codedict import codes
-
-        try:
-            getattr(codes.DCM, str(value))
-        except AttributeError:
-            raise self.fail(where, f"{value!r} is not a code of the DCM scheme (CID 7050)."
-                            ) from None
+        if str(value) not in self.content.get("code_values", {}):
+            raise self.fail(where, f"{value!r} has no line in code_values (a code of CID "
+                                   "7050, scheme DCM).")
         return str(value)
 
 
@@ -282,7 +291,8 @@ def profile_rules(name: str = OPTIONS_FILE) -> ProfileRules:
     check = _Checker(str(name))
     top = check.mapping(check.content, (), ["table_lists", "resolve", "choices",
                                             "pseudonym_dummies", "dummy_by_vr", "file_meta",
-                                            "profile_code", "options"])
+                                            "profile_code", "options", "by_type",
+                                            "removed_groups", "kept_uids", "code_values"])
     table_lists = check.mapping(top["table_lists"], ("table_lists",))
     resolve = check.mapping(top["resolve"], ("resolve",))
     for action, one in resolve.items():
@@ -324,6 +334,20 @@ def profile_rules(name: str = OPTIONS_FILE) -> ProfileRules:
             by_vr=dict(by_vr),
             exceptions=check.keywords(rule.get("except", []), (*where, "except")),
         )
+    code_values = {}
+    for name, row in check.mapping(top["code_values"], ("code_values",)).items():
+        if not (isinstance(row, list) and len(row) == 2 and str(row[0]).isdigit()):
+            raise check.fail(("code_values", name), f"{name}: expected [code value, meaning].")
+        code_values[str(name)] = (str(row[0]), str(row[1]))
+    by_type = {}
+    for kind, action in check.mapping(top["by_type"], ("by_type",), ["1", "2", "3"]).items():
+        by_type[int(kind)] = check.action(action, ("by_type", kind), ("D", "Z", "X"))
+    groups = {}
+    for group, what in check.mapping(top["removed_groups"], ("removed_groups",)).items():
+        if not re.fullmatch(r"[0-9A-Fa-f]{2}xx", str(group)) or int(str(group)[:2], 16) % 2:
+            raise check.fail(("removed_groups", group), f"{group!r} is not a repeating group "
+                                                        "such as 60xx.")
+        groups[int(str(group)[:2], 16) << 8] = str(what)
     return ProfileRules(
         table_lists=dict(table_lists),
         resolve=dict(resolve),
@@ -334,6 +358,11 @@ def profile_rules(name: str = OPTIONS_FILE) -> ProfileRules:
         file_meta=file_meta,
         profile_code=check.code(top["profile_code"], ("profile_code",)),
         options=options,
+        code_values=code_values,
+        by_type=by_type,
+        removed_groups=groups,
+        kept_uids=frozenset(tag_for_keyword(k) or 0 for k in check.keywords(
+            top["kept_uids"], ("kept_uids",))),
     )
 
 

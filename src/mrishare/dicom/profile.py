@@ -26,6 +26,7 @@ from types import MappingProxyType
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 
+from mrishare.dicom.iod import attribute_types
 from mrishare.dicom.options import Options, profile_rules
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "load_profile",
     "plan",
     "profile_editions",
+    "typed_plans",
 ]
 
 PROFILE_PACKAGE = "dicomanonymizer.dicom_anonymization_databases"
@@ -209,6 +211,28 @@ def _tags(keywords: Iterable[str]) -> list[int]:
 
 
 @functools.cache
+def _plan(options: Options) -> tuple[Mapping[int, str], Mapping[int, str]]:
+    """Return the plan, and the combined table actions it still resolves by default."""
+    rules = profile_rules()
+    profile = load_profile(options.edition)
+    actions = {tag: rules.resolve[action] for tag, action in profile.actions.items()}
+    for tag, action in zip(_tags(rules.choices), rules.choices.values(), strict=True):
+        actions[tag] = action
+    for name in options.chosen():
+        rule = rules.options[name]
+        skip = set(_tags(rule.exceptions))
+        if rule.by_vr:
+            for tag in list(actions):
+                vr = dictionary_vr(tag)
+                if vr in rule.by_vr and tag not in skip:
+                    actions[tag] = rule.by_vr[vr]
+        actions.update(dict.fromkeys(_tags(rule.attributes), rule.action))
+    combined = {tag: action for tag, action in profile.actions.items()
+                if "/" in action and actions.get(tag) == rules.resolve[action] != "U*"}
+    return MappingProxyType(actions), MappingProxyType(combined)
+
+
+@functools.cache
 def plan(options: Options | None = None) -> Mapping[int, str]:
     """Return the one action mrishare applies to each tag the table lists, for these options.
 
@@ -232,19 +256,52 @@ def plan(options: Options | None = None) -> Mapping[int, str]:
     >>> basic[0x00080020], plan(Options(keep_longitudinal_dates=True))[0x00080020]  # StudyDate
     ('Z', 'C')
     """
+    return _plan(options or Options())[0]
+
+
+@functools.cache
+def typed_plans(sop_class: str, options: Options | None = None,
+                ) -> Mapping[tuple[int, ...], Mapping[int, str]] | None:
+    """Return the plan for one SOP class, with combined actions chosen by type, per place.
+
+    A combined action (``X/Z``, ``X/D``, ``Z/D``, ``X/Z/D``) that no option or choice has
+    replaced becomes, for an attribute of Type 1 in the object's IOD, a dummy (``D``); of
+    Type 2, an empty value (``Z``); of Type 3, removal (``X``) (``by_type`` of the rules;
+    types from :func:`mrishare.dicom.iod.attribute_types`). A required sequence is kept
+    and its items de-identified one by one (``U*``).
+
+    Parameters
+    ----------
+    sop_class : str
+        The SOP Class UID of the object.
+    options : Options, optional
+
+    Returns
+    -------
+    mapping or None
+        Path of enclosing sequence tags (``()``: the top level) to the plan that applies
+        there; places the tables do not describe take :func:`plan`. None when the tables
+        do not know the SOP class (then :func:`plan` applies everywhere: the strictest).
+
+    Examples
+    --------
+    >>> enhanced_mr = typed_plans("1.2.840.10008.5.1.4.1.1.4.1")
+    >>> enhanced_mr[()][0x00181000], plan()[0x00181000]  # Device Serial Number, Type 1
+    ('D', 'X')
+    >>> typed_plans("1.2.840.10008.5.1.4.1.1.4")[()][0x00080023]  # Content Date, Type 2
+    'Z'
+    """
     options = options or Options()
-    rules = profile_rules()
-    profile = load_profile(options.edition)
-    actions = {tag: rules.resolve[action] for tag, action in profile.actions.items()}
-    for tag, action in zip(_tags(rules.choices), rules.choices.values(), strict=True):
-        actions[tag] = action
-    for name in options.chosen():
-        rule = rules.options[name]
-        skip = set(_tags(rule.exceptions))
-        if rule.by_vr:
-            for tag in list(actions):
-                vr = dictionary_vr(tag)
-                if vr in rule.by_vr and tag not in skip:
-                    actions[tag] = rule.by_vr[vr]
-        actions.update(dict.fromkeys(_tags(rule.attributes), rule.action))
-    return MappingProxyType(actions)
+    types = attribute_types(sop_class)
+    if types is None:
+        return None
+    base, combined = _plan(options)
+    by_type = profile_rules().by_type
+    plans = {}
+    for path, kinds in types.items():
+        changed = {tag: by_type[kind] for tag, kind in kinds.items() if tag in combined}
+        for tag, action in changed.items():
+            if action == "D" and dictionary_vr(tag) == "SQ":
+                changed[tag] = "U*"  # a required sequence: kept, its items de-identified
+        plans[path] = MappingProxyType({**base, **changed}) if changed else base
+    return MappingProxyType(plans)

@@ -5,7 +5,10 @@ out the same on a second run), then every output file is searched for the identi
 values of its input, one row of :data:`CHECKS` at a time: the patient's name, IDs, dates,
 institution, staff, device, free text, identifiers inside sequences, private elements, the
 sending station in the file meta header and the site's UID root. A few more rows say
-whether what analysis needs survived (valid UIDs, TR and TE, pixels).
+whether what analysis needs survived (valid UIDs, TR and TE, pixels), and whether the
+outputs are still valid DICOM: dciodvfy (dicom3tools), the standard's reference validator,
+finds no error in an output that its input did not have ("not checked" when dciodvfy is not
+installed).
 
 Examples
 --------
@@ -35,11 +38,15 @@ import pydicom
 from pydicom.dataset import Dataset
 
 from mrishare.dicom import Options, deidentify
+from mrishare.dicom import validate as validator
 from mrishare.keys import Key
 
-__all__ = ["CHECKS", "TOOLS", "before_after", "compare_tools", "leftovers", "run_tool"]
+__all__ = ["CHECKS", "TOOLS", "VALID_ROW", "before_after", "compare_tools", "leftovers",
+           "run_tool", "still_valid"]
 
 LEFT, REMOVED, ABSENT = "left", "removed", "–"  # the cells of the table
+VALID_ROW = "outputs still valid (dciodvfy)"
+NOT_CHECKED = "not checked"
 
 
 # --------------------------------------------------------------------------- the tools
@@ -276,6 +283,36 @@ def before_after(original: str | os.PathLike | Dataset, output: str | os.PathLik
                          "after": [show(out, k) for k in keywords]}, index=keywords)
 
 
+def still_valid(files: Sequence[str | os.PathLike], outputs: Sequence[str | os.PathLike],
+                ) -> str:
+    """Say whether dciodvfy finds no error in any output that its input did not have.
+
+    Parameters
+    ----------
+    files, outputs : list of paths
+        Inputs and their outputs, in the same order.
+
+    Returns
+    -------
+    str
+        ``"yes"``; ``"no (k of n)"`` with the number of outputs made less valid; or
+        ``"not checked"`` when dciodvfy is not installed.
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> path = data.sample_path("pydicom_MR_small")
+    >>> still_valid([path], [path]) in ("yes", "not checked")
+    True
+    """
+    tool = validator.available()
+    if tool is None:
+        return NOT_CHECKED
+    worse = sum(bool(validator.check_pair(a, b, tool))
+                for a, b in zip(files, outputs, strict=True))
+    return "yes" if worse == 0 else f"no ({worse} of {len(outputs)})"
+
+
 def _worst(cells: Iterable[str]) -> str:
     cells = list(cells)
     return LEFT if LEFT in cells else REMOVED if REMOVED in cells else ABSENT
@@ -300,7 +337,8 @@ def compare_tools(files: Sequence[str | os.PathLike], tools: Iterable[str] | Non
     pandas.DataFrame
         One row per check, one column per tool. ``left``: some input's value is still in
         an output; ``removed``: none is; ``–``: the inputs have none. The last rows say
-        ``yes`` or ``no``, and the time per file in milliseconds.
+        ``yes`` or ``no``, whether the outputs are still valid (dciodvfy; "not checked"
+        without it), and the time per file in milliseconds.
     """
     tools = list(tools or TOOLS)
     files = [Path(f) for f in files]
@@ -322,6 +360,7 @@ def compare_tools(files: Sequence[str | os.PathLike], tools: Iterable[str] | Non
             column["same UIDs on a second run"] = (
                 "no UIDs" if not all(a and b for a, b in pairs) else
                 "yes" if all(a == b for a, b in pairs) else "no")
+            column[VALID_ROW] = still_valid(files, first)
             column["time per file (ms)"] = f"{1000 * seconds / len(files):.1f}"
             columns[name] = column
     return pd.DataFrame(columns)
