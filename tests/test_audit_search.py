@@ -285,3 +285,45 @@ def test_face_check_flags_a_face_and_passes_a_defaced_head(tmp_path, head_and_de
     assert [f.file for f in faces] == (["sub-01/anat/sub-01_T1w.nii.gz"] if found else [])
     if found:
         assert "still there" in faces[0].detail
+
+
+def test_face_check_names_a_slab_as_not_checked_instead_of_failing():
+    import nibabel as nib
+    import numpy as np
+
+    from mrishare.audit.search import FileSearch
+    from mrishare.audit.values import IdentifierSet
+
+    def never(image):
+        raise AssertionError("a slab holds no whole head: the check must not run")
+
+    slab = nib.Nifti1Image(np.ones((64, 64, 12), np.float32), np.diag([4.0, 4.0, 4.0, 1.0]))
+    search = FileSearch(IdentifierSet(), "sub-a/anat/sub-a_echo-1_part-mag_MEGRE.nii.gz")
+    search.check_face(slab, never)
+    assert search.findings == []
+    assert len(search.not_checked) == 1 and "covers only 48 mm" in search.not_checked[0]
+    whole = nib.Nifti1Image(np.ones((64, 64, 40), np.float32), np.diag([4.0, 4.0, 4.0, 1.0]))
+    called = []
+    search.check_face(whole, lambda image: called.append(image) or type(
+        "Check", (), {"present": False, "detail": ""})())
+    assert called, "a whole-head image is checked"
+
+
+@pytest.mark.parametrize("path", ["sub-a/func/sub-a_task-rest_bold.nii.gz",
+                                  "sub-a/fmap/sub-a_magnitude1.nii.gz",
+                                  "sub-a/dwi/sub-a_dwi.nii.gz",
+                                  "sub-a/anat/sub-a_part-phase_MEGRE.nii.gz"])
+def test_face_check_leaves_images_prepare_does_not_deface(path):
+    import nibabel as nib
+    import numpy as np
+
+    from mrishare.audit.search import FileSearch
+    from mrishare.audit.values import IdentifierSet
+
+    def never(image):
+        raise AssertionError(f"{path} is not checked for a face")
+
+    image = nib.Nifti1Image(np.ones((64, 64, 40), np.float32), np.diag([4.0, 4.0, 4.0, 1.0]))
+    search = FileSearch(IdentifierSet(), path)
+    search.check_face(image, never)
+    assert search.findings == [] and search.not_checked == []

@@ -30,7 +30,10 @@ def prepared(tmp_path_factory) -> pipeline.PrepareResult:
 def test_prepared_sample_study_audits_clean(prepared):
     assert prepared.audit is not None
     assert prepared.audit.clean, prepared.audit.summary()
-    assert prepared.audit.not_checked == []  # face and profile checks both ran
+    # Face and profile checks ran; only the multi-echo slab holds no whole head to check.
+    assert prepared.audit.not_checked, "the slab's face check should be named as not run"
+    for note in prepared.audit.not_checked:
+        assert note.startswith("face present: ") and "_MEGRE.nii.gz covers only" in note, note
     assert prepared.exit_status == 0
     assert [p.status for p in prepared.participants] == ["done", "done"]
 
@@ -44,27 +47,65 @@ def test_independent_audit_of_the_result_is_clean(prepared):
 
 def test_every_anatomical_image_defaced_and_checked(prepared):
     images = [image for _, image in prepared.images()]
-    assert sorted(image.suffix for image in images) == ["T1w"] * 3 + ["T2w"] * 3
-    for image in images:
+    anatomical = [image for image in images if "/anat/" in image.path]
+    assert sorted(image.suffix for image in anatomical) == (
+        ["MEGRE"] * 6 + ["T1w"] * 3 + ["T2w"] * 4)
+    for image in anatomical:
         assert isinstance(image, pipeline.ImageResult)
         assert image.qc is not None and image.qc.passed, image
         assert image.qc.summary.startswith("QC PASSED")
         assert (prepared.report.parent / "images" / image.renders[0]).is_file()
-    t2 = [image for image in images if image.suffix == "T2w"]
+    t2 = [image for image in anatomical if image.suffix == "T2w"]
     assert all(image.defaced == "face region of the session's T1w, carried to this image"
                for image in t2)
+    # The echoes and phase images of one multi-echo series share the first echo's voxels.
+    megre = sorted((image for image in anatomical if image.suffix == "MEGRE"),
+                   key=lambda image: image.path)
+    assert megre[0].defaced == "face region of the session's T1w, carried to this image"
+    assert all("(the same acquisition, on the same voxels)" in image.defaced
+               for image in megre[1:])
+
+
+def test_functional_diffusion_and_field_maps_are_carried_not_defaced(prepared):
+    others = {image.suffix: image for _, image in prepared.images()
+              if "/anat/" not in image.path}
+    assert sorted(others) == ["bold", "dwi", "magnitude1", "magnitude2", "phasediff"]
+    for suffix, image in others.items():
+        assert image.qc is None and image.defaced.startswith("not defaced: "), suffix
+        assert (prepared.dataset / image.path).is_file()
+    assert (prepared.dataset / others["dwi"].path.replace(".nii.gz", ".bval")).is_file()
+
+
+def test_prepared_dataset_passes_the_bids_validator(prepared):
+    from mrishare import bids
+
+    table = bids.validate(prepared.dataset)
+    assert table[table["severity"] == "error"].empty, table
+
+
+def test_a_bad_config_stops_prepare_before_any_work(tmp_path):
+    from mrishare.errors import RuleFileError
+
+    config = tmp_path / "mine.yaml"
+    config.write_text("descriptions: [unclosed\n")
+    with pytest.raises(RuleFileError, match="mine.yaml"):
+        pipeline.prepare(study_subset(tmp_path / "src", TWO), tmp_path / "out", KEY,
+                         config=config, progress=False)
+    assert not list((tmp_path / "out").glob("sub-*"))
 
 
 def test_to_frame_one_row_per_image(prepared):
     frame = prepared.to_frame()
     assert list(frame.columns) == list(pipeline.FRAME_COLUMNS)
-    assert len(frame) == 6
+    images = [image for _, image in prepared.images()]
+    assert len(frame) == len(images) == 18
     labels = sorted(f"sub-{p.label}" for p in prepared.participants)
     assert sorted(set(frame["participant"])) == labels
-    assert sorted(frame["session"]) == ["ses-1"] * 4 + ["ses-2"] * 2
-    assert frame["qc_passed"].tolist() == [True] * 6
-    assert (frame["brain_removed_ml"] == 0).all()
-    assert (frame["face_removed_share"] >= 0.95).all() and (frame["head_fit"] >= 0.85).all()
+    assert sorted(frame["session"]) == ["ses-1"] * 16 + ["ses-2"] * 2
+    defaced = frame[frame["qc_passed"].notna()]
+    assert len(defaced) == 13 and defaced["qc_passed"].tolist() == [True] * 13
+    assert (defaced["brain_removed_ml"] == 0).all()
+    assert (defaced["face_removed_share"] >= 0.95).all() and (defaced["head_fit"] >= 0.85).all()
     first = prepared.participants[0].images[0]
     row = frame.iloc[0]
     assert (row["path"], row["image"], row["defaced"]) == (first.path, first.suffix,
@@ -80,9 +121,12 @@ def test_state_files_read_back_into_the_records(prepared):
         assert state.load_state(report, participant.label) == participant
 
 
-def test_screenshot_skipped_with_reason(prepared):
-    skipped = [item for p in prepared.participants for item in p.skipped]
-    assert len(skipped) == 1 and "099_Screen_capture" in skipped[0].source
+def test_screenshot_and_unmapped_series_skipped_with_reason(prepared):
+    skipped = {item.source.rsplit("/", 1)[-1]: item.reason
+               for p in prepared.participants for item in p.skipped}
+    assert sorted(skipped) == ["012_neuromelanin_v3", "099_Screen_capture"], skipped
+    assert skipped["012_neuromelanin_v3"].startswith("not mapped")
+    assert skipped["099_Screen_capture"].startswith("not MR")
 
 
 def test_report_beside_the_dataset(prepared):
@@ -94,7 +138,7 @@ def test_report_beside_the_dataset(prepared):
         assert f"sub-{participant.label}" in text
     assert "Audit" in text and "Clean" in text
     html = (report.parent / "report.html").read_text()
-    assert html.count("<img ") == 6 and "alt=''" not in html
+    assert html.count("<img ") == 13 and "alt=''" not in html  # one per defaced image
     # the dataset holds no report, no state, no key
     names = {p.name for p in prepared.dataset.rglob("*")}
     assert not names & {"report.md", "report.html", "audit.json", "PRIVATE.txt", "state"}
@@ -214,7 +258,7 @@ def test_one_session_layout_for_the_whole_dataset(prepared):
     """de Boer has one session, Jansen two: everyone gets ses- folders (BIDS wants one layout)."""
     images = sorted(p.relative_to(prepared.dataset).as_posix()
                     for p in prepared.dataset.rglob("*.nii.gz"))
-    assert len(images) == 6 and all(path.split("/")[1].startswith("ses-") for path in images)
+    assert len(images) == 18 and all(path.split("/")[1].startswith("ses-") for path in images)
 
 
 def test_one_participant_job_uses_the_layout_of_the_whole_source(tmp_path):

@@ -111,4 +111,5 @@ def audit(
                 search.search_dicom(path, data, profile)
             search.search_bytes(data)
         report.findings += search.findings
+        report.not_checked += search.not_checked
     return report

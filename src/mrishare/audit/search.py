@@ -39,9 +39,17 @@ from mrishare.errors import BadInputError
 
 __all__ = ["FileSearch", "face_checker", "is_nifti", "profile_actions"]
 
-_SKIP_FACE_CHECK = re.compile(r"(mask|dseg|probseg|label|_roi|_bold|_dwi|_sbref|_epi)",
-                              re.IGNORECASE)
+# Images the face check leaves alone: masks and labels (no face to see), images of the BIDS
+# datatypes prepare does not deface (func, dwi, fmap, perf: see chapter 9), and phase images
+# (their voxels are angles, not the intensities the check reads; prepare defaces them with
+# the removed region of their magnitude image).
+_SKIP_FACE_CHECK = re.compile(
+    r"(mask|dseg|probseg|label|_roi|_bold|_dwi|_sbref|_epi|part-phase|_phase"
+    r"|(^|/)(func|dwi|fmap|perf)/)", re.IGNORECASE)
 _DICOM_SUFFIXES = (".dcm", ".ima")
+# An image whose field of view is narrower than this along any axis holds no whole head (a
+# slab): the face check, which registers a whole template head, cannot run on it.
+_WHOLE_HEAD_MM = 100.0
 
 
 def is_nifti(data: bytes) -> bool:
@@ -83,6 +91,7 @@ class FileSearch:
         self._seen: set[tuple[str, str]] = set()
         self._found_values: set[str] = set()
         self.compressed = False
+        self.not_checked: list[str] = []
 
     def add(self, place: str, kind: str, detail: str, level: str = "error") -> None:
         """Add a finding that is not a match of a known value (a risk, a failed check)."""
@@ -223,6 +232,13 @@ class FileSearch:
         if checker is None or image is None or len(image.shape) != 3:
             return
         if _SKIP_FACE_CHECK.search(self.rel):
+            return
+        extent = [n * float(z) for n, z in zip(image.shape, image.header.get_zooms(),
+                                               strict=False)]
+        if min(extent) < _WHOLE_HEAD_MM:
+            self.not_checked.append(
+                f"face present: {self.rel} covers only {min(extent):.0f} mm along one axis (a "
+                "slab, not a whole head); check its defacing in the prepare report")
             return
         try:
             result = checker(image)

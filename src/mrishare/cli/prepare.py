@@ -21,6 +21,7 @@ import logging
 import os
 
 from mrishare.cli._common import add_jobs, add_key_file, load_key
+from mrishare.cli.series import add_config
 
 HELP = "DICOM study -> defaced, de-identified, audited BIDS dataset with a report"
 
@@ -41,13 +42,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print the participant labels this key gives, one a line, and stop")
     parser.add_argument("--no-face-check", action="store_true",
                         help="let the final audit skip its own face check (faster)")
+    add_config(parser)
 
 
 def main(args: argparse.Namespace) -> int:
     """Run prepare and return the exit status."""
     from mrishare import pipeline
     from mrishare.cli import UsageError
-    from mrishare.errors import DestinationError, PrepareError, SourceError
+    from mrishare.errors import DestinationError, PrepareError, RuleFileError, SourceError
 
     if args.list_participants and args.key_file is None:
         raise UsageError("Labels come from the key: give --key-file to list them.")
@@ -62,8 +64,9 @@ def main(args: argparse.Namespace) -> int:
         result = pipeline.prepare(
             args.src, args.dst, key, participant_labels=args.participant_label,
             jobs=args.jobs, report_dir=args.report_dir, check_face=not args.no_face_check,
+            config=args.config,
         )
-    except (PrepareError, SourceError, DestinationError) as error:
+    except (PrepareError, SourceError, DestinationError, RuleFileError) as error:
         raise UsageError(str(error)) from None
     for participant in result.failed:
         # Source folders often carry names: stderr gives the label and the reason, the

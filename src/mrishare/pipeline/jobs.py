@@ -93,6 +93,7 @@ def prepare(
     report_dir: str | Path | None = None,
     check_face: bool = True,
     progress: bool | None = None,
+    config: str | Path | None = None,
 ) -> PrepareResult:
     """Turn a DICOM study into a defaced, de-identified BIDS dataset, audited, with a report.
 
@@ -117,6 +118,9 @@ def prepare(
         a face (independent of the defacing step's own QC).
     progress : bool, optional
         Show a progress bar (default: when the terminal is interactive).
+    config : str or Path, optional
+        A series mapping of the user's (``--config``), tried before the shipped one; read
+        and checked before any participant starts.
 
     Returns
     -------
@@ -164,6 +168,10 @@ def prepare(
                 f"({len(groups)} participants; list them with --list-participants)."
             )
         groups = {label: groups[label] for label in labels}
+    if config is not None:
+        from mrishare import bids
+
+        bids.load_config(config)  # a broken file stops here, before any work
     before = {s.label: s for s in state.load_states(report)}  # a damaged state stops here
     write_text(report / "PRIVATE.txt", _PRIVATE)
     result = PrepareResult(dst, report / "report.md", not_dicom=not_dicom,
@@ -178,7 +186,8 @@ def prepare(
             todo[label] = sorted(str(f) for one in series for f in one.files)
     job = functools.partial(prepare_participant, src=str(src), dst=str(dst),
                             report=str(report), secret=key.secret,
-                            reproducible=key.reproducible, sessions_level=sessions)
+                            reproducible=key.reproducible, sessions_level=sessions,
+                            config=None if config is None else str(config))
     fresh = _run_jobs(todo, job, jobs, progress)
     with state.lock(report):
         for one in fresh:

@@ -24,19 +24,23 @@ import time
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mrishare._paths import atomic_write, write_text
 from mrishare.keys import Key
 from mrishare.pipeline.records import ImageResult, ParticipantResult, QCResult, SourceNote
 from mrishare.pipeline.state import participants_row
 
+if TYPE_CHECKING:
+    from mrishare.bids import WrittenImage
+
 __all__ = ["ANATOMICAL", "deface_session", "prepare_participant", "sessions", "suffix_of"]
 
 log = logging.getLogger("mrishare")
 
-ANATOMICAL = ("T1w", "T2w", "PDw", "T2starw", "FLAIR", "PD", "inplaneT1", "inplaneT2")
-"""Anatomical suffixes, defaced with the session's T1w transform (the T1w first)."""
+ANATOMICAL = ("T1w", "UNIT1", "T2w", "PDw", "T2starw", "FLAIR", "PD", "inplaneT1", "inplaneT2")
+"""The order in which a session's anatomical images are defaced: the first one present is
+the reference, the others are defaced through it (other anatomical suffixes come last)."""
 
 _SHARED_FILES = ("dataset_description.json", "participants.json")
 
@@ -85,13 +89,28 @@ def _save_figure(figure: Any, path: Path) -> None:
         figure.savefig(f, format="png", dpi=72)
 
 
-def deface_session(build: Path, paths: list[str], renders: Path) -> list[ImageResult]:
+NOT_DEFACED = {
+    "func": "not defaced: a functional (BOLD) image, scrubbed only (see chapter 9)",
+    "dwi": "not defaced: a diffusion image, scrubbed only (see chapter 9)",
+    "fmap": "not defaced: a field map, scrubbed only (see chapter 9)",
+}
+"""What a written image of each non-anatomical datatype gets instead of defacing, and why."""
+
+
+def _grid(image: Any) -> tuple[Any, ...]:
+    """Return what makes two images share voxels: shape and affine (rounded to 1e-4)."""
+    return (tuple(image.shape), tuple(round(float(v), 4) for v in image.affine.ravel()))
+
+
+def deface_session(build: Path, images: list[WrittenImage], renders: Path) -> list[ImageResult]:
     """Deface a session's anatomical images in place: T1w first, the others through it.
 
     The first anatomical image (the T1w, or, in a session without one, the first other
     anatomical image) is the reference: :func:`mrishare.deface.deface_images` defaces it by
     the template method, carries its face region to the session's other anatomical images,
-    and checks each. Every defaced image is drawn before and after
+    and checks each. Images of one acquisition on one grid (the echoes and the phase image
+    of a multi-echo series) share the voxels of the first of them: they take its removed
+    region as it is, and are checked too. Every defaced image is drawn before and after
     (:func:`mrishare.render.before_after`, into ``renders``). Nothing is written until
     every image of the session is defaced.
 
@@ -99,51 +118,63 @@ def deface_session(build: Path, paths: list[str], renders: Path) -> list[ImageRe
     ----------
     build : Path
         The BIDS folder the paths are relative to.
-    paths : list of str
-        The session's images, in the order of :func:`sessions` (T1w first).
+    images : list of mrishare.bids.WrittenImage
+        The session's anatomical images, in the order of :func:`sessions` (T1w first).
     renders : Path
         Where the before/after pictures go.
 
     Returns
     -------
     list of ImageResult
-        One per image, in the order of ``paths``.
+        One per image, in the order of ``images``.
 
     Raises
     ------
     mrishare.errors.DefaceError
         When an image cannot be defaced (nothing is written then).
     """
-    from mrishare import deface, nifti, render
+    from mrishare import deface, nifti, qc, render
 
-    records = [ImageResult(path, suffix_of(path), _session_of(path)) for path in paths]
-    anatomical = [r for r in records if r.suffix in ANATOMICAL]
-    for record in records:
-        if record.suffix not in ANATOMICAL:
-            record.defaced = "not an anatomical image: left as converted"
-    if not anatomical:
+    records = [ImageResult(i.path, i.suffix, _session_of(i.path)) for i in images]
+    if not images:
         return records
     # Read fully into memory: the defaced image replaces the file, and an image read
     # lazily from it would then show the defaced voxels as "before".
-    images: list[Any] = [nifti.load_nifti(build / r.path) for r in anatomical]
-    done = deface.deface_images(images[0], images[1:], "template")
-    reference = anatomical[0].suffix
-    for i, (record, defaced) in enumerate(zip(anatomical, done, strict=True)):
-        if i == 0:
-            record.defaced = "template face region carried by registration"
-            if reference != "T1w":
-                record.defaced += " (no T1w in this session)"
+    loaded: list[Any] = [nifti.load_nifti(build / i.path) for i in images]
+    first_of: dict[tuple[Any, ...], int] = {}
+    for index, (image, data) in enumerate(zip(images, loaded, strict=True)):
+        first_of.setdefault((image.source, _grid(data)), index)
+    leads = sorted(set(first_of.values()))
+    done = dict(zip(leads, deface.deface_images(loaded[leads[0]],
+                                                [loaded[i] for i in leads[1:]], "template"),
+                    strict=True))
+    reference = records[leads[0]].suffix
+    results = []
+    for index, (record, image, data) in enumerate(zip(records, images, loaded, strict=True)):
+        lead = first_of[(image.source, _grid(data))]
+        if index == lead:
+            result, report = done[lead].result, done[lead].qc
+            record.defaced = ("template face region carried by registration"
+                              + ("" if reference == "T1w" else " (no T1w in this session)")
+                              if index == leads[0] else
+                              f"face region of the session's {reference}, carried to this image")
         else:
-            record.defaced = (f"face region of the session's {reference}, carried to this "
-                              "image")
-        record.qc = QCResult.from_report(defaced.qc)
-        result = defaced.result
+            twin = done[lead].result
+            result = deface.DefaceResult(
+                image=deface.apply_mask(data, twin.removed), removed=twin.removed,
+                face=twin.face, brain=twin.brain, method=twin.method,
+                registration=twin.registration, original=data, name=image.path)
+            report = qc.check(result)
+            record.defaced = (f"face region of {Path(records[lead].path).name} (the same "
+                              "acquisition, on the same voxels), applied to this image")
+        record.qc = QCResult.from_report(report)
         picture = renders / f"{Path(record.path).name.split('.')[0]}_before_after.png"
         _save_figure(render.before_after(result.original, result.image,
                                          frame=result.registration.matrix), picture)
         record.renders = [picture.name]
-    for record, defaced in zip(anatomical, done, strict=True):
-        nifti.save_nifti(defaced.result.image, build / record.path)
+        results.append(result)
+    for record, result in zip(records, results, strict=True):
+        nifti.save_nifti(result.image, build / record.path)
     return records
 
 
@@ -177,8 +208,8 @@ def _publish(build: Path, dst: Path, label: str) -> None:
 
 
 def prepare_participant(src: str, files: list[str], dst: str, report: str, secret: bytes,
-                        reproducible: bool, sessions_level: bool, label: str
-                        ) -> ParticipantResult:
+                        reproducible: bool, sessions_level: bool, label: str,
+                        config: str | None = None) -> ParticipantResult:
     """Prepare one participant. Never raises: a failure is recorded and returned.
 
     Parameters
@@ -200,6 +231,8 @@ def prepare_participant(src: str, files: list[str], dst: str, report: str, secre
         has the same layout).
     label : str
         The participant's label.
+    config : str, optional
+        A series mapping file of the user's (``--config``), tried before the shipped one.
 
     Returns
     -------
@@ -214,7 +247,8 @@ def prepare_participant(src: str, files: list[str], dst: str, report: str, secre
     work = Path(tempfile.mkdtemp(prefix=f".work-{label}-", dir=report_path))
     try:
         view = _view(src_path, [Path(f) for f in files], work / "source")
-        converted = bids.to_bids(view, work / "bids", key, jobs=1, sessions=sessions_level)
+        converted = bids.to_bids(view, work / "bids", key, jobs=1, sessions=sessions_level,
+                                 series_mapping=bids.load_config(config) if config else None)
         result.skipped = [SourceNote(p.source, p.message) for p in converted.skipped]
         result.failed = [SourceNote(p.source, p.message) for p in converted.failed]
         if not converted.written:
@@ -225,8 +259,14 @@ def prepare_participant(src: str, files: list[str], dst: str, report: str, secre
             return result
         renders = report_path / "images"
         renders.mkdir(parents=True, exist_ok=True)
-        for paths in sessions(converted.written).values():
-            result.images += deface_session(work / "bids", paths, renders)
+        anatomical = {i.path: i for i in converted.images if i.datatype == "anat"}
+        for paths in sessions(anatomical).values():
+            result.images += deface_session(work / "bids", [anatomical[p] for p in paths],
+                                            renders)
+        result.images += [ImageResult(i.path, i.suffix, _session_of(i.path),
+                                      NOT_DEFACED.get(i.datatype, "not defaced: left as "
+                                                      "converted"))
+                          for i in converted.images if i.datatype != "anat"]
         result.row = participants_row(work / "bids" / "participants.tsv", label)
         _publish(work / "bids", dst_path, label)
         if result.failed:
