@@ -13,7 +13,7 @@ from pydicom.filewriter import write_dataset
 from pydicom.valuerep import PersonName
 
 from mrishare.keys import Key
-from mrishare.lessons import simulate
+from mrishare.lessons import dicom_export
 
 KEY = Key(bytes(range(32)))
 MR = {"Modality": "MR", "SOPClassUID": "1.2.840.10008.5.1.4.1.1.4"}
@@ -56,7 +56,7 @@ def write_series(folder: Path, person: dict, date: str, number: int, contrast: s
     rng = np.random.default_rng(seed)
     image = nib.Nifti1Image((rng.random((10, 12, 8)) * 900).astype(np.uint16),
                             np.diag([zooms, zooms, zooms, 1.0]))
-    simulate.write_dicom_series(image, folder, person, study, series)
+    dicom_export.write_dicom_series(image, folder, person, study, series)
 
 
 def planted_study(root: Path) -> list[str]:
@@ -81,7 +81,7 @@ def planted_study(root: Path) -> list[str]:
                                    "OperatorNote": f"scanned for {family}", "CoilName": "Head"})
             image = nib.Nifti1Image((rng.random((10, 12, 8)) * 900).astype(np.uint16),
                                     np.diag([zooms, zooms, zooms, 1.0]))
-            simulate.write_dicom_series(image, folder / f"{series['number']:03d}_{contrast}_"
+            dicom_export.write_dicom_series(image, folder / f"{series['number']:03d}_{contrast}_"
                                         f"{family}", person, study, series)
         secrets += [date, f"{date[:4]}-{date[4:6]}-{date[6:]}", study["accession"],
                     study["study_id"], study["description"], uid]

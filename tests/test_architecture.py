@@ -107,9 +107,17 @@ def copied_keyword_collections(source: str, keywords: frozenset[str]) -> list[st
     return found
 
 
+# Kinds of the table whose attributes also describe the acquisition (descriptions, dates and
+# times, age and sex): code names them for that, e.g. as series-mapping criteria or to order
+# files in time, so a list of them is no copy of the identifying table.
+DESCRIBE_THE_SCAN = {"free text", "scan date", "scan time", "quasi-identifier"}
+
+
 def _table_keywords() -> frozenset[str]:
     with (RULES / "identifying_attributes.tsv").open(newline="", encoding="utf-8") as handle:
-        return frozenset(row["keyword"] for row in csv.DictReader(handle, delimiter="\t"))
+        rows = csv.DictReader((line for line in handle if not line.startswith("#")),
+                              delimiter="\t")
+        return frozenset(row["keyword"] for row in rows if row["kind"] not in DESCRIBE_THE_SCAN)
 
 
 # ----------------------------------------------------------------- the checkers can fail

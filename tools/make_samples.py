@@ -40,7 +40,7 @@ from nibabel.processing import resample_from_to
 from pydicom.valuerep import PersonName
 
 from mrishare import data
-from mrishare.lessons import simulate
+from mrishare.lessons import dicom_export, simulate
 
 OUT = Path(__file__).resolve().parents[1] / "data_samples"
 ZOOM = 1.5  # mm, the shipped template's voxel size
@@ -286,7 +286,7 @@ def research_series(root: Path, person: dict, study: dict, time: str, seed: int)
             },
         }
         slice_times = interleaved(SLAB, 2000.0) if kind == "bold" else None
-        simulate.write_dicom_volumes(volumes, affine,
+        dicom_export.write_dicom_volumes(volumes, affine,
                                      root / f"{number:03d}_{description.replace(' ', '_')}",
                                      person, study, series, slice_times_ms=slice_times)
 
@@ -333,7 +333,7 @@ def study_tree(person_key: str, session: int, date: str, time: str, age: str, se
             },
         }
         folder = root / f"{spec['number']:03d}_{series['description'].replace(' ', '_')}"
-        simulate.write_dicom_series(scan.image, folder, person, study, series)
+        dicom_export.write_dicom_series(scan.image, folder, person, study, series)
         if person_key == "jansen" and session == 1:
             if contrast == "T1w":
                 research_series(root, person, study, time, seed)
@@ -341,7 +341,7 @@ def study_tree(person_key: str, session: int, date: str, time: str, age: str, se
             if contrast == "T1w":
                 shot = dict(series, uid=f"{study['uid']}.99", number=99, modality="OT",
                             description=f"Screen capture {family}")
-                simulate.write_screenshot(
+                dicom_export.write_screenshot(
                     scan.image, root / "099_Screen_capture" / f"SC_{birth}.dcm",
                     person, study, shot,
                 )

@@ -30,17 +30,15 @@ from mrishare.errors import BadInputError
 __all__ = ["HEADER_TAGS", "NAME_KINDS", "Problem", "Series", "find_series", "uses_sessions"]
 
 _BASE_TAGS = (
-    "PatientID", "PatientName", "PatientBirthDate", "PatientSex", "PatientAge",
-    "OtherPatientIDsSequence", "StudyInstanceUID", "StudyDate", "StudyTime", "SeriesDate",
-    "SeriesTime", "AcquisitionDate", "AcquisitionTime", "SeriesInstanceUID", "SeriesNumber",
-    "SOPInstanceUID", "SOPClassUID", "InstanceNumber",
+    "OtherPatientIDsSequence", "StudyInstanceUID", "SeriesDate", "AcquisitionDate",
+    "SeriesInstanceUID", "SeriesNumber", "SOPInstanceUID", "SOPClassUID", "InstanceNumber",
 )
 
 HEADER_TAGS: tuple[str, ...] = tuple(dict.fromkeys(
     [*_BASE_TAGS, *(k for k in mapping.FIELDS if k != "Words"),
-     *_identifiers.harvested_keywords()]))
-"""The DICOM attributes read from every file: who, when, what the mapping tests, and every
-identifying attribute the audit harvests (:func:`mrishare.identifiers.harvested_keywords`)."""
+     *(a.keyword for a in _identifiers.attributes())]))
+"""The DICOM attributes read from every file: which series and when, what the mapping tests,
+and every attribute of the identifying table (who, where, the dates and times, the ages)."""
 
 NAME_KINDS = frozenset({"patient name", "staff name", "person name"})
 """Kinds of identifying attributes (see :mod:`mrishare.identifiers`) that hold names: their

@@ -37,6 +37,7 @@ import pandas as pd
 import pydicom
 from pydicom.dataset import Dataset
 
+from mrishare import identifiers
 from mrishare.dicom import Options, deidentify
 from mrishare.dicom import validate as validator
 from mrishare.keys import Key
@@ -183,21 +184,24 @@ def _uid_root(ds: Dataset) -> list[str]:
     return [".".join(common)] if len(common) >= 3 else []
 
 
-# Row -> function(original dataset) -> values that must not appear in the output.
+def _of_kinds(*kinds: str) -> list[str]:
+    """Return the keywords of the identifying-attribute table that are of these kinds."""
+    return [a.keyword for a in identifiers.attributes() if a.kind in kinds]
+
+
+# Row -> function(original dataset) -> values that must not appear in the output. The
+# attributes of each row come from the one table of identifying attributes, by kind.
 CHECKS: dict[str, Callable[[Dataset], list[str]]] = {
-    "patient's name": lambda ds: _names(ds, ["PatientName"]),
-    "patient IDs": lambda ds: _values(ds, ["PatientID", "OtherPatientIDs"]),
-    "birth date": lambda ds: _values(ds, ["PatientBirthDate"]),
-    "study date": lambda ds: _values(ds, ["StudyDate"]),
+    "patient's name": lambda ds: _names(ds, _of_kinds("patient name")),
+    "patient IDs": lambda ds: _values(ds, _of_kinds("patient id")),
+    "birth date": lambda ds: _values(ds, _of_kinds("birth date")),
+    "study date": lambda ds: _values(ds, _of_kinds("scan date")),
     "institution and address": lambda ds: _values(
-        ds, ["InstitutionName", "InstitutionAddress", "InstitutionalDepartmentName"]),
-    "staff names": lambda ds: _names(ds, [
-        "ReferringPhysicianName", "PerformingPhysicianName", "OperatorsName",
-        "RequestingPhysician", "NameOfPhysiciansReadingStudy"]),
-    "station and serial number": lambda ds: _values(ds, ["StationName", "DeviceSerialNumber"]),
-    "free text (descriptions, comments)": lambda ds: _values(ds, [
-        "StudyDescription", "SeriesDescription", "ProtocolName", "ImageComments",
-        "PatientComments", "AdditionalPatientHistory", "RequestedProcedureDescription"]),
+        ds, _of_kinds("institution", "address", "department")),
+    "staff names": lambda ds: _names(ds, _of_kinds("staff name", "person name")),
+    "station and serial number": lambda ds: _values(
+        ds, _of_kinds("station name", "device serial number")),
+    "free text (descriptions, comments)": lambda ds: _values(ds, _of_kinds("free text")),
     "text inside sequences": _nested,
     "site UID root": _uid_root,
 }
