@@ -36,7 +36,7 @@ def test_cells_are_stripped(tmp_path):
     ("text", "kwargs", "message"),
     [
         ("a\tc\nx\ty\n", {"required": ["a", "b"]},
-         r"^bad\.tsv: the first line must name the columns a, b; missing: b\.$"),
+         r"^bad\.tsv, line 1: the header line must name the columns a, b; missing: b\.$"),
         ("a\tb\nx\ty\n\tz\n", {"required": ["a", "b"]},
          r"^bad\.tsv, line 3: column a is empty\.$"),
         ("a\tb\nx\ty\tz\n", {"required": ["a", "b"]},

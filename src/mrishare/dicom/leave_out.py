@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 
-from mrishare.dicom.options import read_table
+from mrishare import rules
 from mrishare.dicom.people import as_dataset
 from mrishare.errors import BadInputError, RuleFileError
 from mrishare.readers import read_dicom
@@ -88,7 +88,7 @@ def left_out_classes(name: str = LEFT_OUT_FILE) -> tuple[LeftOutClass, ...]:
     """
     found: dict[str, int] = {}
     table = []
-    for line, row in read_table(name, ["sop_class_uid", "reason"]):
+    for line, row in rules.read_tsv_numbered(name, required=["sop_class_uid", "reason"]):
         uid = row["sop_class_uid"]
         if not _UID.match(uid) or len(uid) > 64:
             raise RuleFileError(f"{name}, line {line}: {uid!r} is not a UID (digits and dots, "

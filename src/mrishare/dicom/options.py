@@ -22,7 +22,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -43,7 +42,6 @@ __all__ = [
     "SafePrivateTag",
     "option_names",
     "profile_rules",
-    "read_table",
     "safe_private_tags",
 ]
 
@@ -369,54 +367,6 @@ def profile_rules(name: str = OPTIONS_FILE) -> ProfileRules:
 # ----------------------------------------------------------------------------- TSV
 
 
-def read_table(name: str, columns: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
-    """Read a TSV rule table that opens with ``#`` comment lines saying what it is.
-
-    Parameters
-    ----------
-    name : str
-        A shipped file name, or a path (see :func:`mrishare.rules.path`).
-    columns : sequence of str
-        Columns the header line must name; none of their cells may be empty.
-
-    Returns
-    -------
-    list of (int, dict)
-        The line number of each row, and the row (column to stripped text).
-
-    Raises
-    ------
-    RuleFileError
-        Naming the file and the line of a missing column, an empty cell or a row with more
-        cells than columns.
-
-    Examples
-    --------
-    >>> line, row = read_table("left_out_sop_classes.tsv", ["sop_class_uid", "reason"])[0]
-    >>> row["sop_class_uid"]
-    '1.2.840.10008.5.1.4.1.1.7'
-    """
-    where = rules.path(name)
-    lines = where.read_text(encoding="utf-8").splitlines()
-    start = next((i for i, text in enumerate(lines) if not text.startswith("#")), len(lines))
-    reader = csv.DictReader(lines[start:], delimiter="\t")
-    missing = [c for c in columns if c not in (reader.fieldnames or [])]
-    if missing:
-        raise RuleFileError(f"{where.name}, line {start + 1}: the first line after the comments "
-                            f"must name the columns {', '.join(columns)}; missing: "
-                            f"{', '.join(missing)}.")
-    rows = []
-    for line, row in enumerate(reader, start=start + 2):
-        if None in row:
-            raise RuleFileError(f"{where.name}, line {line}: more cells than columns.")
-        cells = {k: (v or "").strip() for k, v in row.items()}
-        for column in columns:
-            if not cells[column]:
-                raise RuleFileError(f"{where.name}, line {line}: column {column} is empty.")
-        rows.append((line, cells))
-    return rows
-
-
 @dataclass(frozen=True)
 class SafePrivateTag:
     """A private attribute the Retain Safe Private option keeps.
@@ -469,7 +419,8 @@ def safe_private_tags(name: str = SAFE_PRIVATE_FILE,
     """
     table: dict[tuple[str, int, int], SafePrivateTag] = {}
     file = rules.path(name).name
-    for line, row in read_table(name, ["creator", "group", "element", "name", "why"]):
+    for line, row in rules.read_tsv_numbered(
+            name, required=["creator", "group", "element", "name", "why"]):
         try:
             group, element = int(row["group"], 16), int(row["element"], 16)
         except ValueError:

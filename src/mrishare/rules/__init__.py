@@ -51,7 +51,7 @@ from typing import Any
 
 from mrishare.errors import RuleFileError
 
-__all__ = ["folder", "path", "read_tsv", "read_yaml"]
+__all__ = ["folder", "path", "read_tsv", "read_tsv_numbered", "read_yaml"]
 
 
 def folder() -> Path:
@@ -113,6 +113,8 @@ def read_tsv(
 ) -> list[dict[str, str]]:
     """Read a tab-separated rule table and check its columns and values.
 
+    The same as :func:`read_tsv_numbered`, without the line numbers.
+
     Parameters
     ----------
     name : str or Path
@@ -141,6 +143,47 @@ def read_tsv(
     >>> rows[0]["keyword"]
     'PatientName'
     """
+    return [row for _, row in read_tsv_numbered(name, required=required, choices=choices,
+                                                 unique=unique)]
+
+
+def read_tsv_numbered(
+    name: str | Path,
+    *,
+    required: Sequence[str],
+    choices: Mapping[str, Sequence[str]] | None = None,
+    unique: str | None = None,
+) -> list[tuple[int, dict[str, str]]]:
+    """Read a tab-separated rule table, check it, and give each row its line number.
+
+    Parameters
+    ----------
+    name : str or Path
+        The table (see :func:`path`).
+    required : sequence of str
+        Columns the table must have; none of their cells may be empty.
+    choices : mapping of str to sequence of str, optional
+        Columns whose cells must be one of the given values.
+    unique : str, optional
+        A column whose values must not repeat.
+
+    Returns
+    -------
+    list of (int, dict)
+        The line number of each row in the file (for messages about its content), and the
+        row: column name to the cell's text (stripped).
+
+    Raises
+    ------
+    RuleFileError
+        Naming the file, the line and the column at fault.
+
+    Examples
+    --------
+    >>> line, row = read_tsv_numbered("identifying_attributes.tsv", required=["keyword"])[0]
+    >>> line, row["keyword"]
+    (2, 'PatientName')
+    """
     where = path(name)
     lines = where.read_text(encoding="utf-8").splitlines()
     skip = next((i for i, text in enumerate(lines) if not text.startswith("#")), len(lines))
@@ -149,10 +192,10 @@ def read_tsv(
     missing = [c for c in required if c not in columns]
     if missing:
         raise RuleFileError(
-            f"{where.name}: the first line must name the columns {', '.join(required)}; "
-            f"missing: {', '.join(missing)}."
+            f"{where.name}, line {skip + 1}: the header line must name the columns "
+            f"{', '.join(required)}; missing: {', '.join(missing)}."
         )
-    rows: list[dict[str, str]] = []
+    rows: list[tuple[int, dict[str, str]]] = []
     seen: dict[str, int] = {}
     for line, row in enumerate(reader, start=skip + 2):
         if None in row:
@@ -175,7 +218,7 @@ def read_tsv(
                     f"line {seen[value]}."
                 )
             seen[value] = line
-        rows.append(cells)
+        rows.append((line, cells))
     return rows
 
 
