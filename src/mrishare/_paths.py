@@ -7,6 +7,7 @@ every file appears under its name only once it is complete.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import tempfile
@@ -23,6 +24,7 @@ __all__ = [
     "check_source",
     "inside",
     "refuse_inside_source",
+    "write_gzip",
     "write_json",
     "write_text",
     "write_tsv",
@@ -183,3 +185,40 @@ def check_destination(src: str | Path, dst: str | Path, *, reuse: str | None = N
                 "folder (mrishare does not mix its output with other files)."
             )
     return dst
+
+
+def write_gzip(path: str | os.PathLike, payload: bytes | Iterable[bytes], level: int = 6
+               ) -> Path:
+    r"""Write ``payload`` gzip-compressed, with no file name and modification time 0.
+
+    The gzip header then says nothing about the original file or when it was made, and
+    the same payload always gives the same bytes. Written atomically. ``payload`` may be
+    bytes or an iterable of byte chunks (written one after the other, to save memory).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write.
+    payload : bytes or iterable of bytes
+        What to compress.
+    level : int, default 6
+        The gzip compression level.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = write_gzip(pathlib.Path(tempfile.mkdtemp()) / "x.gz", b"abc")
+    >>> raw = path.read_bytes()
+    >>> gzip.decompress(raw), raw[3:8]  # flags (no file name) and mtime: zero
+    (b'abc', b'\x00\x00\x00\x00\x00')
+    """
+    path = Path(path)
+    with atomic_write(path) as f:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0, compresslevel=level) as gz:
+            for chunk in [payload] if isinstance(payload, bytes) else payload:
+                gz.write(chunk)
+    return path

@@ -29,6 +29,7 @@ False
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import os
@@ -39,17 +40,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nibabel as nib
 import numpy as np
 import pydicom
-from nibabel import nifti1, nifti2
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import BaseTag
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from mrishare._paths import atomic_write
+from mrishare._paths import atomic_write, write_gzip
 from mrishare.errors import BadInputError, NiftiReadError
 
 __all__ = [
@@ -201,8 +200,16 @@ def is_dicom(path: str | os.PathLike) -> bool:
 
 # ----------------------------------------------------------------------------- NIfTI
 
-_HEADER_SIZES = {348: nifti1.Nifti1Header, 540: nifti2.Nifti2Header}
-_IMAGE_CLASSES = {nifti1.Nifti1Header: nib.Nifti1Image, nifti2.Nifti2Header: nib.Nifti2Image}
+# nibabel is imported where NIfTI is read or written, so that reading DICOM (every command's
+# first step) does not pay for it.
+
+
+@functools.cache
+def _header_classes() -> dict[int, Any]:
+    """Return the NIfTI header class for each header size (348: NIfTI-1, 540: NIfTI-2)."""
+    from nibabel import nifti1, nifti2
+
+    return {348: nifti1.Nifti1Header, 540: nifti2.Nifti2Header}
 
 
 @dataclass
@@ -226,43 +233,6 @@ class RawNifti:
     data: bytes = field(repr=False)
     gap: int = 0
     trailing: int = 0
-
-
-def write_gzip(path: str | os.PathLike, payload: bytes | Iterable[bytes], level: int = 6
-               ) -> Path:
-    r"""Write ``payload`` gzip-compressed, with no file name and modification time 0.
-
-    The gzip header then says nothing about the original file or when it was made, and
-    the same payload always gives the same bytes. Written atomically. ``payload`` may be
-    bytes or an iterable of byte chunks (written one after the other, to save memory).
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file to write.
-    payload : bytes or iterable of bytes
-        What to compress.
-    level : int, default 6
-        The gzip compression level.
-
-    Returns
-    -------
-    pathlib.Path
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> path = write_gzip(pathlib.Path(tempfile.mkdtemp()) / "x.gz", b"abc")
-    >>> raw = path.read_bytes()
-    >>> gzip.decompress(raw), raw[3:8]  # flags (no file name) and mtime: zero
-    (b'abc', b'\x00\x00\x00\x00\x00')
-    """
-    path = Path(path)
-    with atomic_write(path) as f:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0, compresslevel=level) as gz:
-            for chunk in [payload] if isinstance(payload, bytes) else payload:
-                gz.write(chunk)
-    return path
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -293,7 +263,7 @@ def _parse(raw: bytes, path: Path | str) -> RawNifti:
     for order in ("<", ">"):
         if len(raw) >= 4:
             candidate = int(np.frombuffer(raw[:4], dtype=f"{order}i4")[0])
-            if candidate in _HEADER_SIZES:
+            if candidate in _header_classes():
                 size = candidate
     if size is None:
         raise NiftiReadError(
@@ -303,7 +273,7 @@ def _parse(raw: bytes, path: Path | str) -> RawNifti:
     if len(raw) < size:
         raise NiftiReadError(f"{path} is cut short inside its {size}-byte NIfTI header.")
     try:
-        header = _HEADER_SIZES[size].from_fileobj(io.BytesIO(raw), check=False)
+        header = _header_classes()[size].from_fileobj(io.BytesIO(raw), check=False)
     except Exception as error:  # nibabel raises several kinds for damaged extensions
         raise NiftiReadError(f"{path}: the NIfTI header extensions are damaged "
                              f"({error}).") from None
@@ -380,12 +350,15 @@ def load_nifti(img: Any) -> Any:
     >>> load_nifti(data.sample_path("participant_T1w")).ndim
     3
     """
+    import nibabel as nib
+
     if isinstance(img, (nib.Nifti1Image, nib.Nifti2Image)):
         return img
     path = Path(img)
     payload = _read_bytes(path)
     raw = _parse(payload, path)
-    return _IMAGE_CLASSES[type(raw.header)].from_bytes(payload)
+    image_class = nib.Nifti2Image if int(raw.header["sizeof_hdr"]) == 540 else nib.Nifti1Image
+    return image_class.from_bytes(payload)
 
 
 def _to_bytes(header: Any, data: bytes) -> bytes:
@@ -465,11 +438,14 @@ def save_nifti(img: Any, path: str | os.PathLike, level: int = 1) -> Path:
     Examples
     --------
     >>> import tempfile, pathlib
+    >>> import nibabel as nib
     >>> img = nib.Nifti1Image(np.arange(8, dtype=np.int16).reshape(2, 2, 2), np.eye(4))
     >>> out = save_nifti(img, pathlib.Path(tempfile.mkdtemp()) / "a.nii.gz")
     >>> int(nib.load(out).get_fdata().sum())
     28
     """
+    import nibabel as nib
+
     synced = img.__class__(img.dataobj, img.affine, img.header)
     synced.update_header()  # the header's qform and sform as nibabel would save them
     header = synced.header

@@ -18,7 +18,6 @@ import logging
 import sys
 from pathlib import Path
 
-from mrishare import audit as _audit
 from mrishare._paths import write_json
 
 HELP = "find identifiers left anywhere in a dataset (exit 1 when found)"
@@ -43,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the audit and return 0 (clean) or 1 (found something)."""
+    from mrishare import audit as _audit
     from mrishare.cli import UsageError
 
     directory = Path(args.directory)
