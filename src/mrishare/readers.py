@@ -64,6 +64,9 @@ __all__ = [
     "write_nifti_raw",
 ]
 
+# Pixel Data, Float Pixel Data, Double Float Pixel Data; (0028,0010) is Rows.
+_PIXEL_DATA_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+
 GZIP_MAGIC = b"\x1f\x8b"
 """The first two bytes of every gzip file (``.nii.gz``)."""
 
@@ -101,9 +104,9 @@ def _bare(path: Path, stop_before_pixels: bool, specific_tags: list[Any] | None)
 
 def _check_complete(ds: Dataset, pixels: bool) -> None:
     """Raise BadInputError when the file ends early or lacks what identifies an instance."""
-    tags = list(ds.keys())
+    tags = ds.keys()
     if tags:
-        last = ds.get_item(tags[-1])
+        last = ds.get_item(next(reversed(tags)))  # elements are read in file order
         if isinstance(last, RawDataElement) and last.length != 0xFFFFFFFF:
             if last.value is not None and len(last.value) < last.length:
                 raise BadInputError(
@@ -112,8 +115,7 @@ def _check_complete(ds: Dataset, pixels: bool) -> None:
                 )
     if "SOPInstanceUID" not in ds:
         raise BadInputError("truncated or incomplete: no SOP Instance UID")
-    if pixels and "Rows" in ds and not ({"PixelData", "FloatPixelData",
-                                         "DoubleFloatPixelData"} & set(ds.dir())):
+    if pixels and 0x00280010 in ds and not any(tag in ds for tag in _PIXEL_DATA_TAGS):
         raise BadInputError("truncated: an image without pixel data")
 
 
