@@ -16,6 +16,8 @@ file                              what it says (read by)
 ``safe_private_tags.tsv``         private (vendor) attributes known to hold no identity
 ``left_out_sop_classes.tsv``      kinds of DICOM object never passed on (screenshots,
                                   reports, photographs)
+``iod_attribute_types.json``      the type of each attribute in each kind of DICOM object
+                                  (made by ``tools/make_iod_types.py`` from the standard)
 ``series_mapping.yaml``           which DICOM series becomes which BIDS file
                                   (:mod:`mrishare.bids`; ``--config`` adds your own)
 ``sidecar_fields.yaml``           what JSON sidecars may never carry
