@@ -25,3 +25,14 @@ def study_subset(target: Path, patterns: tuple[str, ...]) -> Path:
                 link.parent.mkdir(parents=True, exist_ok=True)
                 os.symlink(path, link)
     return target
+
+
+def sample_study_images() -> tuple[int, int]:
+    """The MR files and series of the sample study that de-identification writes.
+
+    Counted from the shipped files, so that a test follows the samples when they grow: every
+    file but the screenshot (a Secondary Capture, left out), and every series folder but its.
+    """
+    study = data.sample_path("dicom_study", verify=False)
+    folders = [f for f in study.glob("*/*/*") if f.is_dir() and "Screen_capture" not in f.name]
+    return sum(len(list(f.glob("*.dcm"))) for f in folders), len(folders)

@@ -106,7 +106,7 @@ def _check_complete(ds: Dataset, pixels: bool) -> None:
     """Raise BadInputError when the file ends early or lacks what identifies an instance."""
     tags = ds.keys()
     if tags:
-        last = ds.get_item(next(reversed(tags)))  # elements are read in file order
+        last = ds.get_item(list(tags)[-1])  # elements are read in file order
         if isinstance(last, RawDataElement) and last.length != 0xFFFFFFFF:
             if last.value is not None and len(last.value) < last.length:
                 raise BadInputError(
