@@ -1,10 +1,10 @@
 # mrishare: two commands for a newcomer.
 #   make book   install into .venv and build the executed book into _build/html
 #   make test   install the test tools and run every test (the book build included)
-# Other targets: make unit (the fast loop: every test but the book's and the browser's, and
-# the docstring examples; no book build), make bench (benchmark table), make strip (strip
-# notebook outputs), make home (copy the project address from _config.yml into README and
-# notebooks), make clean.
+# Other targets: make unit (the fast loop: every test but the book's, the browser's and the
+# slow ones, and the docstring examples; no book build), make bench (benchmark table),
+# make strip (strip notebook outputs), make home (copy the project address from _config.yml
+# into README and notebooks), make clean.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -44,7 +44,8 @@ test: book
 	MRISHARE_REQUIRE_BOOK=1 MRISHARE_REQUIRE_TOOLS=1 $(PY) -m pytest -n $(JOBS) tests --doctest-modules src/mrishare
 
 unit: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) -m "not book and not browser" tests --doctest-modules src/mrishare
+	$(PY) -m pytest -n $(JOBS) -m "not book and not browser and not slow" tests \
+	    --doctest-modules src/mrishare
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -219,6 +219,7 @@ def test_not_a_folder(tmp_path, identifiers):
         audit.audit(tmp_path / "nothing", identifiers)
 
 
+@pytest.mark.slow
 def test_raw_sample_study_is_full_of_identifiers():
     source = data.sample_path("dicom_study", verify=False)
     report = audit.audit(source, against=source, check_face=False, check_dicom=True)

@@ -17,6 +17,9 @@ from mrishare import data
 from mrishare.cli import run
 from mrishare.keys import Key
 
+# Prepares the sample study: `make test` runs these, `make unit` leaves them out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def key_file(tmp_path) -> Path:

@@ -26,6 +26,9 @@ from mrishare import data, dicom
 from mrishare.dicom import validate
 from mrishare.readers import read_dicom
 
+# Validates every output with dciodvfy: `make test` runs these, `make unit` leaves them out.
+pytestmark = pytest.mark.slow
+
 REQUIRED = os.environ.get("MRISHARE_REQUIRE_TOOLS") == "1"
 
 

@@ -13,6 +13,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
@@ -42,6 +44,7 @@ def test_basedpyright_is_configured_in_basic_mode_on_src():
     assert config["include"] == ["src"]
 
 
+@pytest.mark.slow
 def test_basedpyright_passes_on_src():
     # The interpreter running the tests is the one whose packages the checker must see
     # (its venv may not be at the .venv that pyproject names, e.g. in a second worktree).

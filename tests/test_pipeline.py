@@ -16,6 +16,9 @@ from mrishare import audit, data, pipeline
 from mrishare.errors import DestinationError, SourceError
 from mrishare.keys import Key
 
+# Prepares the whole sample study: `make test` runs these, `make unit` leaves them out.
+pytestmark = pytest.mark.slow
+
 KEY = Key(bytes(range(32)))
 TWO = ("DEBOER*/*/005_*", "JANSEN*/20240422*/005_*")  # one T2w series of each person
 
