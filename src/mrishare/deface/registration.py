@@ -264,7 +264,7 @@ def register(
         the finest level's voxel size (see :func:`downsample`); NaN must be gone.
     fixed_mask : numpy.ndarray, optional
         Only voxels of the fixed image inside this mask (same grid) drive the metric.
-    stages : tuple of {"rigid", "affine"}
+    stages : tuple of {"rigid", "similarity", "affine"}
         Run in order, each starting where the previous ended.
     levels_mm : tuple of float
         Voxel sizes of the resolution levels, coarse to fine.
@@ -316,12 +316,20 @@ def register(
             rot = matrix_lps[:3, :3]
             u, _, vt = np.linalg.svd(rot)
             transform.SetMatrix((u @ vt).ravel().tolist())
+        elif stage == "similarity":
+            transform = sitk.Similarity3DTransform()
+            transform.SetCenter(centre.tolist())
+            rot = matrix_lps[:3, :3]
+            u, singular, vt = np.linalg.svd(rot)
+            transform.SetMatrix((u @ vt).ravel().tolist())
+            transform.SetScale(float(np.cbrt(np.prod(singular))))
         elif stage == "affine":
             transform = sitk.AffineTransform(3)
             transform.SetCenter(centre.tolist())
             transform.SetMatrix(matrix_lps[:3, :3].ravel().tolist())
         else:
-            raise ValueError(f"Unknown registration stage {stage!r}: use 'rigid' or 'affine'.")
+            raise ValueError(f"Unknown registration stage {stage!r}: use 'rigid', "
+                             "'similarity' or 'affine'.")
         a = np.asarray(transform.GetMatrix()).reshape(3, 3)
         # translation t so that a (x - c) + c + t equals the current matrix at every x
         transform.SetTranslation((matrix_lps[:3, 3] - centre + a @ centre).tolist())
