@@ -33,6 +33,7 @@ __all__ = [
     "HEAD_LEVEL",
     "ImageLike",
     "affine_of",
+    "head_level",
     "head_mask",
     "load_image",
     "name_of",
@@ -202,10 +203,39 @@ def head_mask(values: NDArray) -> NDArray[np.bool_]:
     >>> head_mask(np.array([0.0, 1.0, 50.0, 100.0])).tolist()
     [False, False, True, True]
     """
-    positive = values[values > 0]
-    if positive.size == 0:
+    level = head_level(values)
+    if level is None:
         return np.zeros(values.shape, bool)
-    return values > HEAD_LEVEL * np.percentile(positive, 99)
+    return values > level
+
+
+def head_level(values: NDArray) -> float | None:
+    """Return the value above which ``values`` hold signal (see :func:`head_mask`).
+
+    The bright end is the 99th percentile of the positive values of at most about a million
+    of them, taken evenly (a large image is not copied whole).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Voxel values, any data type; NaN are ignored.
+
+    Returns
+    -------
+    float or None
+        None when no value is positive.
+
+    Examples
+    --------
+    >>> head_level(np.array([0.0, 1.0, 50.0, 100.0]))
+    14.955
+    """
+    flat = values.reshape(-1)
+    sample = flat[:: max(1, flat.size // 1_000_000)]
+    positive = sample[sample > 0]
+    if positive.size == 0:
+        return None
+    return float(HEAD_LEVEL * np.percentile(positive.astype(np.float64), 99))
 
 
 def voxel_ml(image: nib.Nifti1Image) -> float:

@@ -79,7 +79,8 @@ class Registration:
     fit: float = float("nan")
 
 
-def downsample(data: NDArray, affine: NDArray[np.float64], target_mm: float) -> Grid:
+def downsample(data: NDArray, affine: NDArray[np.float64], target_mm: float, *,
+               factors: list[int] | None = None) -> Grid:
     """Return ``data`` block-averaged to voxels of about ``target_mm``, NaN as 0.
 
     Parameters
@@ -90,6 +91,8 @@ def downsample(data: NDArray, affine: NDArray[np.float64], target_mm: float) -> 
         Their RAS voxel-to-world affine.
     target_mm : float
         The voxel size wanted; each axis is averaged over a whole number of voxels.
+    factors : list of 3 int, optional
+        The number of voxels averaged along each axis, instead of ``target_mm``'s.
 
     Returns
     -------
@@ -103,7 +106,8 @@ def downsample(data: NDArray, affine: NDArray[np.float64], target_mm: float) -> 
     ((4, 4, 4), 2.0, 0.5)
     """
     zooms = np.linalg.norm(affine[:3, :3], axis=0)
-    factors = [max(1, int(round(target_mm / z))) for z in zooms]
+    if factors is None:
+        factors = [max(1, int(round(target_mm / z))) for z in zooms]
     shape = [n // f for n, f in zip(data.shape, factors, strict=True)]
     if min(shape) < 1:
         factors = [1, 1, 1]

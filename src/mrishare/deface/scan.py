@@ -25,7 +25,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mrishare.deface.apply import apply_mask
-from mrishare.deface.images import ImageLike, affine_of, load_image, name_of, stored_values
+from mrishare.deface.images import (
+    ImageLike,
+    affine_of,
+    head_mask,
+    load_image,
+    name_of,
+    stored_values,
+)
 from mrishare.deface.quickshear import quickshear_mask
 from mrishare.deface.registration import Registration, register
 from mrishare.deface.template import carry, reduced, register_template
@@ -59,6 +66,11 @@ class DefaceResult:
         The input, untouched.
     name : str
         A label for messages (never written into outputs).
+    tissue : numpy.ndarray of bool, optional
+        Where the input showed signal (:func:`mrishare.deface.head_mask`), before defacing.
+    removed_values : numpy.ndarray, optional
+        The stored values of the removed voxels as they were, so the input can be seen
+        again without reading it a second time (:meth:`original_values`).
     """
 
     image: nib.Nifti1Image
@@ -69,6 +81,40 @@ class DefaceResult:
     registration: Registration
     original: nib.Nifti1Image
     name: str = "the image"
+    tissue: NDArray[np.bool_] | None = None
+    removed_values: NDArray | None = None
+
+    def original_values(self) -> NDArray:
+        """Return the input's stored values (put back together, or read again).
+
+        Returns
+        -------
+        numpy.ndarray
+            A new array, in the stored data type.
+
+        Examples
+        --------
+        >>> from mrishare import data
+        >>> result = deface(data.sample_path("participant_T1w"))
+        >>> bool((result.original_values() == stored_values(result.original)).all())
+        True
+        """
+        if self.removed_values is None:
+            return np.array(stored_values(self.original))
+        values = np.array(stored_values(self.image))
+        values[self.removed] = self.removed_values
+        return values
+
+    def tissue_mask(self) -> NDArray[np.bool_]:
+        """Return where the input showed signal, before defacing.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+        """
+        if self.tissue is None:
+            return head_mask(self.original_values())
+        return self.tissue
 
     def mask_image(self) -> nib.Nifti1Image:
         """Return the removed voxels as a BIDS ``*_defacemask`` image (1 = removed, uint8).
@@ -160,9 +206,11 @@ def deface(
                                                      name=name)
     face, brain = carry(registration, image)
     removed = _removed(method, face, brain, image, registration)
+    tissue, before = head_mask(stored), stored[removed]
     return DefaceResult(
         image=apply_mask(image, removed, stored), removed=removed, face=face, brain=brain,
         method=method, registration=registration, original=image, name=name,
+        tissue=tissue, removed_values=before,
     )
 
 
@@ -202,8 +250,12 @@ def deface_other(other: ImageLike, reference: DefaceResult, *, seed: int = 0) ->
     """
     name = name_of(other)
     other = load_image(other)
+    stored = stored_values(other)
+    if not nib.is_proxy(other.dataobj):
+        stored = stored.copy()
     try:
-        to_reference = register(reduced(other), reduced(reference.original),
+        to_reference = register(reduced(other, stored),
+                                reduced(reference.original, reference.original_values()),
                                 stages=("rigid",), seed=seed)
     except DefaceError as error:
         raise DefaceError(f"{name}: {error}") from None
@@ -214,7 +266,9 @@ def deface_other(other: ImageLike, reference: DefaceResult, *, seed: int = 0) ->
     )
     face, brain = carry(registration, other)
     removed = _removed(reference.method, face, brain, other, registration)
+    tissue, before = head_mask(stored), stored[removed]
     return DefaceResult(
-        image=apply_mask(other, removed), removed=removed, face=face, brain=brain,
+        image=apply_mask(other, removed, stored), removed=removed, face=face, brain=brain,
         method=reference.method, registration=registration, original=other, name=name,
+        tissue=tissue, removed_values=before,
     )

@@ -193,7 +193,8 @@ def _dice(a: NDArray[np.bool_], b: NDArray[np.bool_]) -> float:
 
 
 def register_template(
-    image: ImageLike, *, seed: int = 0, stored: NDArray | None = None, name: str | None = None
+    image: ImageLike, *, seed: int = 0, stored: NDArray | None = None, name: str | None = None,
+    independent: bool = False,
 ) -> Registration:
     """Return the registration of the shipped template head to a head scan.
 
@@ -207,6 +208,10 @@ def register_template(
         The image's stored values, when already read (saves reading them again).
     name : str, optional
         How messages name the image; by default its path.
+    independent : bool, default False
+        Register another way, as a check on the first: the heads' centres (not their
+        crowns) on each other, rigid only, another sampling. QC compares the face region
+        it places with the one defacing used (:func:`mrishare.qc.check`).
 
     Returns
     -------
@@ -262,6 +267,11 @@ def register_template(
         # An affine fit stretches the template over a face cut by the field of view: a
         # scan that stops above the chin gets a rigid fit only.
         stages = ("rigid", "affine") if depths[best] >= FULL_FACE_MM else ("rigid",)
+        if independent:
+            stages, seed = ("rigid",), seed + 101
+            kept = np.where(masks[best], fixed[0], 0.0)
+            starts[best][:3, 3] = (head_centre(*template.head)
+                                   - starts[best][:3, :3] @ head_centre(kept, fixed[1]))
         result = register(fixed, template.head, initial=starts[best], seed=seed,
                           fixed_mask=masks[best], stages=stages)
     except DefaceError as error:
