@@ -210,16 +210,24 @@ def upright(result: DefaceResult) -> NDArray[np.float64]:
     return frame
 
 
-def _face_share(result: DefaceResult, face: NDArray[np.bool_]) -> float:
-    """Return the share of ``face`` (where the input showed tissue) that was removed."""
-    tissue = face & result.tissue_mask()
+def _face_share(result: DefaceResult, face: NDArray[np.bool_],
+                every: tuple[slice, ...] = (slice(None),) * 3) -> float:
+    """Return the share of ``face`` (where the input showed tissue) that was removed.
+
+    ``face`` may be on a subgrid: every n-th voxel of the image, as ``every`` says.
+    """
+    tissue = face & result.tissue_mask()[every]
     total = int(tissue.sum())
-    return float((tissue & result.removed).sum() / total) if total else 0.0
+    return float((tissue & result.removed[every]).sum() / total) if total else 0.0
+
+
+_CHECK_MM = 2.0  # the independent face region is measured on voxels of about this size
 
 
 def _independent_share(result: DefaceResult) -> float:
     """Return the face share removed in a region placed by an independent registration."""
-    from mrishare.deface.template import carry, register_template
+    from mrishare.deface.images import affine_of
+    from mrishare.deface.template import carry_grid, register_template
 
     values = result.original_values()
     try:
@@ -228,8 +236,12 @@ def _independent_share(result: DefaceResult) -> float:
     except DefaceError:
         return float("nan")
     del values
-    face, _ = carry(registration, result.original)
-    return _face_share(result, face)
+    affine = affine_of(result.original)
+    stride = [max(1, int(_CHECK_MM / z)) for z in np.linalg.norm(affine[:3, :3], axis=0)]
+    every = tuple(slice(None, None, n) for n in stride)
+    shape = result.removed[every].shape
+    face, _ = carry_grid(registration, affine @ np.diag([*stride, 1.0]), shape)
+    return _face_share(result, face, every)
 
 
 def _detect(result: DefaceResult) -> DetectorCheck:

@@ -230,7 +230,7 @@ def head_level(values: NDArray) -> float | None:
     >>> head_level(np.array([0.0, 1.0, 50.0, 100.0]))
     14.955
     """
-    flat = values.reshape(-1)
+    flat = values.ravel(order="K")  # no copy, whatever the memory order
     sample = flat[:: max(1, flat.size // 1_000_000)]
     positive = sample[sample > 0]
     if positive.size == 0:

@@ -112,9 +112,15 @@ def downsample(data: NDArray, affine: NDArray[np.float64], target_mm: float, *,
     if min(shape) < 1:
         factors = [1, 1, 1]
         shape = list(data.shape)
-    crop = data[: shape[0] * factors[0], : shape[1] * factors[1], : shape[2] * factors[2]]
-    blocks = crop.reshape(shape[0], factors[0], shape[1], factors[1], shape[2], factors[2])
-    small = blocks.mean(axis=(1, 3, 5), dtype=np.float32)
+    # A sum of strided views, one per voxel of a block: no copy of the whole image.
+    small = np.zeros(shape, np.float32)
+    for a in range(factors[0]):
+        for b in range(factors[1]):
+            for c in range(factors[2]):
+                small += data[a: shape[0] * factors[0]: factors[0],
+                              b: shape[1] * factors[1]: factors[1],
+                              c: shape[2] * factors[2]: factors[2]]
+    small *= np.float32(1.0 / (factors[0] * factors[1] * factors[2]))
     small = np.nan_to_num(small, nan=0.0, posinf=0.0, neginf=0.0)
     step = np.diag([*factors, 1]).astype(float)
     step[:3, 3] = (np.asarray(factors) - 1) / 2.0

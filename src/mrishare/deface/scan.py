@@ -68,9 +68,9 @@ class DefaceResult:
         A label for messages (never written into outputs).
     tissue : numpy.ndarray of bool, optional
         Where the input showed signal (:func:`mrishare.deface.head_mask`), before defacing.
-    removed_values : numpy.ndarray, optional
-        The stored values of the removed voxels as they were, so the input can be seen
-        again without reading it a second time (:meth:`original_values`).
+    removed_values : tuple (mask, values), optional
+        The voxels zeroed in :attr:`image` and their stored values as they were, so the
+        input can be seen again without reading it a second time (:meth:`original_values`).
     """
 
     image: nib.Nifti1Image
@@ -82,7 +82,7 @@ class DefaceResult:
     original: nib.Nifti1Image
     name: str = "the image"
     tissue: NDArray[np.bool_] | None = None
-    removed_values: NDArray | None = None
+    removed_values: tuple[NDArray[np.bool_], NDArray] | None = None
 
     def original_values(self) -> NDArray:
         """Return the input's stored values (put back together, or read again).
@@ -101,8 +101,9 @@ class DefaceResult:
         """
         if self.removed_values is None:
             return np.array(stored_values(self.original))
+        zeroed, before = self.removed_values
         values = np.array(stored_values(self.image))
-        values[self.removed] = self.removed_values
+        values[zeroed] = before
         return values
 
     def tissue_mask(self) -> NDArray[np.bool_]:
@@ -206,7 +207,7 @@ def deface(
                                                      name=name)
     face, brain = carry(registration, image)
     removed = _removed(method, face, brain, image, registration)
-    tissue, before = head_mask(stored), stored[removed]
+    tissue, before = head_mask(stored), (removed, stored[removed])
     return DefaceResult(
         image=apply_mask(image, removed, stored), removed=removed, face=face, brain=brain,
         method=method, registration=registration, original=image, name=name,
@@ -266,7 +267,7 @@ def deface_other(other: ImageLike, reference: DefaceResult, *, seed: int = 0) ->
     )
     face, brain = carry(registration, other)
     removed = _removed(reference.method, face, brain, other, registration)
-    tissue, before = head_mask(stored), stored[removed]
+    tissue, before = head_mask(stored), (removed, stored[removed])
     return DefaceResult(
         image=apply_mask(other, removed, stored), removed=removed, face=face, brain=brain,
         method=reference.method, registration=registration, original=other, name=name,

@@ -50,6 +50,7 @@ __all__ = [
     "MIN_HEAD_SHARE",
     "MIN_MATCH",
     "carry",
+    "carry_grid",
     "reduced",
     "register_template",
     "template_regions",
@@ -57,6 +58,14 @@ __all__ = [
 
 MIN_HEAD_SHARE = 0.3
 """A scan with less signal than this share of the template head's volume has no head."""
+
+MIN_WHOLE_SHARE = 0.45
+"""Less signal than this share of the template head's volume is a brain without skull and
+scalp (1100-1700 ml, 28-43% of the template's 3930 ml), or part of a head: refused. Heads cut
+at the nose keep 70-80%."""
+
+ANIMAL_ML = 100.0
+"""Less signal than this (ml) is no human head: a rodent's head is 5-20 ml."""
 
 MIN_FIT = targets.shipped().target("head_fit").value
 """Overlap (Dice) of the heads after registration below which the registration failed
@@ -186,6 +195,30 @@ def _crown(grid: Grid, up: NDArray[np.float64]) -> tuple[NDArray[np.float64], ND
     return crown, (heights >= top - HEAD_HEIGHT_MM).reshape(values.shape), depth
 
 
+def _too_small(head_ml: float, template_ml: float) -> str:
+    """Return why a scan with ``head_ml`` of signal cannot be defaced, or "" when it can."""
+    signal = f"about {head_ml:.0f} ml of signal; a human head has about {template_ml:.0f} ml"
+    if head_ml < ANIMAL_ML:
+        return (
+            f"this does not look like a human head ({signal}): it is the size of a small "
+            "animal's head or of a small part of a body. mrishare defaces human heads only; "
+            "a non-human scan has no face to protect, share it without defacing."
+        )
+    if head_ml < MIN_HEAD_SHARE * template_ml:
+        return (
+            f"no whole head in the field of view ({signal}). Deface whole-head scans (e.g. a "
+            "T1w) and carry their mask to other scans with --apply-to."
+        )
+    if head_ml < MIN_WHOLE_SHARE * template_ml:
+        return (
+            f"this looks like a brain without scalp and skull, or a part of a head ({signal}, "
+            "a brain 1100-1700 ml). A skull-stripped brain has no face to remove: share it as "
+            "it is. For a part of a head, deface the session's whole-head scan and carry its "
+            "mask with --apply-to."
+        )
+    return ""
+
+
 def _dice(a: NDArray[np.bool_], b: NDArray[np.bool_]) -> float:
     """Return the overlap (Dice) of two masks."""
     total = a.sum() + b.sum()
@@ -239,12 +272,9 @@ def register_template(
     head = head_mask(fixed[0])
     zooms = np.linalg.norm(fixed[1][:3, :3], axis=0)
     head_ml = head.sum() * zooms.prod() / 1000.0
-    if head_ml < MIN_HEAD_SHARE * template.head_ml:
-        raise DefaceError(
-            f"{name}: no head in the field of view (about {head_ml:.0f} ml of signal, a head "
-            f"has about {template.head_ml:.0f} ml). Deface whole-head scans (e.g. a T1w) "
-            "and carry their mask to other scans with --apply-to."
-        )
+    refusal = _too_small(head_ml, template.head_ml)
+    if refusal:
+        raise DefaceError(f"{name}: {refusal}")
     try:
         # A header may put the head upside down or back to front: try the head turned
         # half a turn about each axis too, at the coarsest level, and go on from the best.
@@ -318,9 +348,36 @@ def carry(
     >>> bool((face & brain).any())
     False
     """
+    return carry_grid(registration, affine_of(image), image.shape[:3])
+
+
+def carry_grid(
+    registration: Registration, affine: NDArray[np.float64], shape: tuple[int, ...]
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Return the template's face region and brain mask on a grid given by affine and shape.
+
+    Parameters
+    ----------
+    registration : Registration
+        Scan world -> template world.
+    affine : numpy.ndarray
+        The grid's RAS voxel-to-world affine.
+    shape : tuple of int
+        The grid's shape.
+
+    Returns
+    -------
+    face, brain : numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> face, brain = carry_grid(Registration(np.eye(4), 0.0), np.eye(4) * 8, (4, 4, 4))
+    >>> face.shape
+    (4, 4, 4)
+    """
     template = _template()
-    voxels = np.linalg.inv(template.affine) @ registration.matrix @ affine_of(image)
-    labels = resample(template.labels, voxels, image.shape[:3], extend=True)
+    voxels = np.linalg.inv(template.affine) @ registration.matrix @ affine
+    labels = resample(template.labels, voxels, tuple(shape), extend=True)
     # The brain mask stays well inside the template's box, so extending its edges adds none.
     return labels == 1, labels == 2
 
