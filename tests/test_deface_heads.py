@@ -41,7 +41,7 @@ def test_a_head_cut_at_the_nose_has_no_chin():
     cut = heads.make_head("nose_cut", seed=2, zooms=(2.0, 2.0, 2.0))
     whole = heads.make_head("standard", seed=2, zooms=(2.0, 2.0, 2.0))
     assert cut.face.sum() < 0.7 * whole.face.sum()
-    assert cut.brain.sum() > 0.95 * whole.brain.sum()
+    assert cut.brain.sum() > 0.8 * whole.brain.sum()  # the brain stem goes below the nose
 
 
 def test_an_unknown_kind():
