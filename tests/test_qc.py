@@ -83,7 +83,7 @@ def test_figure_of_a_failure_is_red(result):
 def test_a_face_the_detector_still_sees_fails(result):
     """Nothing removed: the detector finds the face after as before, and QC fails."""
     untouched = dataclasses.replace(result, image=result.original,
-                                    removed=np.zeros_like(result.removed), removed_values=None)
+                                    removed=np.zeros_like(result.removed))
     report = qc.check(untouched, independent=False)
     assert report.face_found == (True, True)
     assert report.detector.status == "failed"

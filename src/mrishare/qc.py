@@ -297,7 +297,7 @@ def check(result: DefaceResult, *, detector: bool = True, independent: bool = Tr
         for t in targets()
     ]
     second = None
-    if independent and result.method == "template":
+    if independent:
         policy = _targets.shipped()
         second = _independent_share(result)
         difference = abs(face_share - second) if np.isfinite(second) else 1.0
@@ -436,6 +436,7 @@ def draw_detection(ax: Any, view: Any) -> None:
         ax.add_patch(Rectangle((x, y), w, h, fill=False, linewidth=1.5 if face else 0.8,
                                edgecolor="lime" if face else "0.6",
                                linestyle="-" if face else "--"))
-        if face:
-            ax.text(x, y - 2, f"{votes}", color="lime", fontsize=7)
+    if view.faces:
+        x, y, _, _, votes = max(view.faces, key=lambda box: box[4])
+        ax.text(x, y - 3, f"{votes} hits", color="lime", fontsize=7)
     ax.set_axis_off()

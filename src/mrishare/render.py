@@ -58,14 +58,6 @@ def _affine(image: Any) -> NDArray[np.float64]:
     return np.asarray(image.affine, dtype=np.float64)
 
 
-def _values(image: nib.Nifti1Image) -> NDArray[np.float32]:
-    """Return the first volume's values as float32, NaN and infinities as 0."""
-    values = np.asarray(image.dataobj, dtype=np.float32)
-    if values.ndim == 4:
-        values = values[..., 0]
-    return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
-
-
 def surface_threshold(values: NDArray) -> float:
     """Return the intensity that separates skin from air: half Otsu's threshold.
 
@@ -339,6 +331,29 @@ def show_face(
     return figure
 
 
+def _sitk_source(values: NDArray) -> Any:
+    """Return a SimpleITK image of voxel values in (i, j, k) order, with unit spacing."""
+    import SimpleITK as sitk
+
+    return sitk.GetImageFromArray(np.ascontiguousarray(values.T))
+
+
+def _sample(source: Any, voxels: NDArray[np.float64], shape: NDArray, nearest: bool) -> NDArray:
+    """Return ``source`` sampled at output voxels (``voxels``: output index -> input index)."""
+    import SimpleITK as sitk
+
+    transform = sitk.AffineTransform(3)
+    transform.SetMatrix(voxels[:3, :3].ravel().tolist())
+    transform.SetTranslation(voxels[:3, 3].tolist())
+    out = sitk.Resample(
+        source, [int(n) for n in shape], transform,
+        sitk.sitkNearestNeighbor if nearest else sitk.sitkLinear, (0.0, 0.0, 0.0),
+        (1.0, 1.0, 1.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0), 0.0,
+        sitk.sitkUInt8 if nearest else sitk.sitkFloat32,
+    )
+    return sitk.GetArrayFromImage(out).T
+
+
 def slices(
     image: str | os.PathLike | nib.Nifti1Image,
     *,
@@ -378,10 +393,12 @@ def slices(
     3
     """
     import matplotlib.pyplot as plt
-    from nibabel.processing import resample_from_to
 
     scan = _load(image)
-    values = nib.Nifti1Image(_values(scan), _affine(scan))
+    affine = _affine(scan)
+    raw = np.asarray(scan.dataobj)
+    if raw.ndim == 4:
+        raw = raw[..., 0]
     if axes is None:
         figure, axes = plt.subplots(1, 3, figsize=(10, 3.6))
         plt.close(figure)
@@ -389,30 +406,34 @@ def slices(
         figure = np.ravel(axes)[0].figure
     corners = np.array(np.meshgrid(*[[0, n - 1] for n in scan.shape[:3]], indexing="ij"))
     corners = corners.reshape(3, -1)
-    world = (_affine(scan) @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
+    world = (affine @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
     lo, hi = world.min(axis=1), world.max(axis=1)
     step = 1.5
-    shape = tuple(int(np.ceil((h - low) / step)) + 1 for low, h in zip(lo, hi, strict=True))
-    target = np.diag([step, step, step, 1.0])
-    target[:3, 3] = lo
-    grids = [resample_from_to(values, (shape, target), order=1).get_fdata()]
-    for mask in (overlay, overlay2):
-        if mask is not None:
-            mask_img = nib.Nifti1Image(np.asarray(mask, np.uint8), _affine(scan))
-            grids.append(resample_from_to(mask_img, (shape, target), order=0).get_fdata() > 0)
-        else:
-            grids.append(None)
+    shape = np.array([int(np.ceil((h - low) / step)) + 1 for low, h in zip(lo, hi, strict=True)])
     centre = (lo + hi) / 2 if position is None else np.asarray(position, float)
-    index = np.clip(np.round((centre - lo) / step).astype(int), 0, np.array(shape) - 1)
-    top = np.percentile(grids[0], 99.5) or 1.0
+    index = np.clip(np.round((centre - lo) / step).astype(int), 0, shape - 1)
+    # Only the three planes are resampled (1.5 mm, RAS), never the whole volume.
+    sources = [(_sitk_source(np.nan_to_num(raw) if raw.dtype.kind == "f" else raw), False)]
+    sources += [(None if m is None else _sitk_source(np.asarray(m, np.uint8)), True)
+                for m in (overlay, overlay2)]
+    planes: list[list[Any]] = []
+    for axis in range(3):
+        plane_shape = shape.copy()
+        plane_shape[axis] = 1
+        target = np.diag([step, step, step, 1.0])
+        target[:3, 3] = lo
+        target[axis, 3] = lo[axis] + index[axis] * step
+        voxels = np.linalg.inv(affine) @ target
+        planes.append([None if source is None else
+                       _sample(source, voxels, plane_shape, nearest).squeeze(axis)
+                       for source, nearest in sources])
+    top = np.percentile(np.concatenate([p[0].ravel() for p in planes]), 99.5) or 1.0
     names = ("sagittal", "coronal", "axial")
-    for axis, (ax, name) in enumerate(zip(np.ravel(axes), names, strict=True)):
-        cut = [slice(None)] * 3
-        cut[axis] = index[axis]
-        ax.imshow(grids[0][tuple(cut)].T, origin="lower", cmap="gray", vmin=0, vmax=top)
-        for mask, colour in zip(grids[1:], ("red", "yellow"), strict=True):
-            if mask is not None and mask[tuple(cut)].any():
-                ax.contour(mask[tuple(cut)].T, [0.5], colors=colour, linewidths=0.8)
+    for ax, name, (values, *masks) in zip(np.ravel(axes), names, planes, strict=True):
+        ax.imshow(values.T, origin="lower", cmap="gray", vmin=0, vmax=top)
+        for mask, colour in zip(masks, ("red", "yellow"), strict=True):
+            if mask is not None and (mask > 0).any():
+                ax.contour((mask > 0).T, [0.5], colors=colour, linewidths=0.8)
         ax.set_title(name, fontsize=9)
         ax.set_axis_off()
     if title:

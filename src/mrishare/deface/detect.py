@@ -62,7 +62,7 @@ class ViewDetection:
 
 @dataclass(frozen=True)
 class FaceDetection:
-    """The detector's answer for one image: a face in any of its renders?
+    """The detector's answer for one image: is there a face in any of its renders.
 
     Parameters
     ----------

@@ -68,9 +68,10 @@ class DefaceResult:
         A label for messages (never written into outputs).
     tissue : numpy.ndarray of bool, optional
         Where the input showed signal (:func:`mrishare.deface.head_mask`), before defacing.
-    removed_values : tuple (mask, values), optional
-        The voxels zeroed in :attr:`image` and their stored values as they were, so the
-        input can be seen again without reading it a second time (:meth:`original_values`).
+    removed_values : tuple (image, mask, values), optional
+        The defaced image, the voxels zeroed in it and their stored values as they were, so
+        the input can be seen again without reading it a second time
+        (:meth:`original_values`; used only while :attr:`image` is that image).
     """
 
     image: nib.Nifti1Image
@@ -82,7 +83,7 @@ class DefaceResult:
     original: nib.Nifti1Image
     name: str = "the image"
     tissue: NDArray[np.bool_] | None = None
-    removed_values: tuple[NDArray[np.bool_], NDArray] | None = None
+    removed_values: tuple[Any, NDArray[np.bool_], NDArray] | None = None
 
     def original_values(self) -> NDArray:
         """Return the input's stored values (put back together, or read again).
@@ -99,9 +100,9 @@ class DefaceResult:
         >>> bool((result.original_values() == stored_values(result.original)).all())
         True
         """
-        if self.removed_values is None:
+        if self.removed_values is None or self.removed_values[0] is not self.image:
             return np.array(stored_values(self.original))
-        zeroed, before = self.removed_values
+        _, zeroed, before = self.removed_values
         values = np.array(stored_values(self.image))
         values[zeroed] = before
         return values
@@ -207,11 +208,12 @@ def deface(
                                                      name=name)
     face, brain = carry(registration, image)
     removed = _removed(method, face, brain, image, registration)
-    tissue, before = head_mask(stored), (removed, stored[removed])
+    tissue, before = head_mask(stored), stored[removed]
+    defaced = apply_mask(image, removed, stored)
     return DefaceResult(
-        image=apply_mask(image, removed, stored), removed=removed, face=face, brain=brain,
+        image=defaced, removed=removed, face=face, brain=brain,
         method=method, registration=registration, original=image, name=name,
-        tissue=tissue, removed_values=before,
+        tissue=tissue, removed_values=(defaced, removed, before),
     )
 
 
@@ -267,9 +269,10 @@ def deface_other(other: ImageLike, reference: DefaceResult, *, seed: int = 0) ->
     )
     face, brain = carry(registration, other)
     removed = _removed(reference.method, face, brain, other, registration)
-    tissue, before = head_mask(stored), (removed, stored[removed])
+    tissue, before = head_mask(stored), stored[removed]
+    defaced = apply_mask(other, removed, stored)
     return DefaceResult(
-        image=apply_mask(other, removed, stored), removed=removed, face=face, brain=brain,
+        image=defaced, removed=removed, face=face, brain=brain,
         method=reference.method, registration=registration, original=other, name=name,
-        tissue=tissue, removed_values=before,
+        tissue=tissue, removed_values=(defaced, removed, before),
     )

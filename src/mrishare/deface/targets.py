@@ -271,7 +271,8 @@ def load_targets(name: str | Path = QC_RULES) -> QCTargets:
     content = rules.read_yaml(name)
     sections = {"targets", "face_present", "face_detector", "agreement"}
     if not isinstance(content, dict) or set(content) != sections:
-        raise RuleFileError(f"{where}: expected exactly the sections {', '.join(sorted(sections))}.")
+        raise RuleFileError(
+            f"{where}: expected exactly the sections {', '.join(sorted(sections))}.")
     entries = content["targets"]
     if not isinstance(entries, dict) or set(entries) != set(MEASURES):
         given = ", ".join(entries) if isinstance(entries, dict) else repr(entries)

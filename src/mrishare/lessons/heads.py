@@ -93,7 +93,8 @@ def _sources(neck: bool) -> tuple[NDArray[np.float32], NDArray[np.uint8], NDArra
     big[side:side + values.shape[0], :, down:] = values
     big_labels[side:side + values.shape[0], :, down:] = labels
     bottom = values[:, :, 0]
-    neck_part = ndi.binary_erosion(bottom > 0.15 * np.percentile(values, 99), iterations=2)
+    neck_part = np.asarray(ndi.binary_erosion(bottom > 0.15 * np.percentile(values, 99),
+                                              iterations=2), bool)
     level = float(bottom[neck_part].mean()) if neck_part.any() else 300.0
     big[side:side + values.shape[0], :, down - int(60 / zoom):down] = np.where(
         neck_part, level, 0.0)[:, :, None]
