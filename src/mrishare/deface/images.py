@@ -228,7 +228,7 @@ def head_level(values: NDArray) -> float | None:
     Examples
     --------
     >>> head_level(np.array([0.0, 1.0, 50.0, 100.0]))
-    14.955
+    14.85
     """
     flat = values.ravel(order="K")  # no copy, whatever the memory order
     sample = flat[:: max(1, flat.size // 1_000_000)]

@@ -189,15 +189,19 @@ def _crown(grid: Grid, up: NDArray[np.float64]) -> tuple[NDArray[np.float64], ND
     near = height >= top - CROWN_MM
     centre = world[:, near].mean(axis=1)
     crown = centre + up * (top - CROWN_MM / 2.0 - up @ centre)
-    every = np.indices(values.shape).reshape(3, -1)
-    heights = up @ (affine[:3, :3] @ every + affine[:3, 3:4])
+    # The height of every voxel: a sum of one term per axis (no array of coordinates).
+    slope = affine[:3, :3].T @ up
+    i, j, k = np.ogrid[: values.shape[0], : values.shape[1], : values.shape[2]]
+    heights = slope[0] * i + slope[1] * j + slope[2] * k + float(up @ affine[:3, 3])
     depth = top - float(np.percentile(height, 0.1))
-    return crown, (heights >= top - HEAD_HEIGHT_MM).reshape(values.shape), depth
+    return crown, heights >= top - HEAD_HEIGHT_MM, depth
 
 
 def _too_small(head_ml: float, template_ml: float) -> str:
     """Return why a scan with ``head_ml`` of signal cannot be defaced, or "" when it can."""
     signal = f"about {head_ml:.0f} ml of signal; a human head has about {template_ml:.0f} ml"
+    if head_ml < 1.0:
+        return f"no head in the field of view ({signal}): the image holds no signal."
     if head_ml < ANIMAL_ML:
         return (
             f"this does not look like a human head ({signal}): it is the size of a small "
@@ -206,8 +210,8 @@ def _too_small(head_ml: float, template_ml: float) -> str:
         )
     if head_ml < MIN_HEAD_SHARE * template_ml:
         return (
-            f"no whole head in the field of view ({signal}). Deface whole-head scans (e.g. a "
-            "T1w) and carry their mask to other scans with --apply-to."
+            f"no head in the field of view, or too little of one ({signal}). Deface "
+            "whole-head scans (e.g. a T1w) and carry their mask to other scans with --apply-to."
         )
     if head_ml < MIN_WHOLE_SHARE * template_ml:
         return (
