@@ -229,13 +229,17 @@ def _independent_share(result: DefaceResult) -> float:
     from mrishare.deface.images import affine_of
     from mrishare.deface.template import carry_grid, register_template
 
-    values = result.original_values()
+    fixed = result.reduced
+    if fixed is None:
+        from mrishare.deface.template import reduced
+
+        fixed = reduced(result.original, result.original_values())
     try:
-        registration = register_template(result.original, stored=values, independent=True,
+        registration = register_template(result.original, fixed=fixed, independent=True,
+                                         orientation=result.registration.matrix,
                                          name=result.name)
     except DefaceError:
         return float("nan")
-    del values
     affine = affine_of(result.original)
     stride = [max(1, int(_CHECK_MM / z)) for z in np.linalg.norm(affine[:3, :3], axis=0)]
     every = tuple(slice(None, None, n) for n in stride)

@@ -255,3 +255,65 @@ def voxel_ml(image: nib.Nifti1Image) -> float:
     0.008
     """
     return float(np.prod(np.linalg.norm(affine_of(image)[:3, :3], axis=0))) / 1000.0
+
+
+class _Reread:
+    """A file's voxel values, read again from the file whenever asked (like nibabel's proxy).
+
+    An image loaded by :func:`mrishare.readers.load_nifti` keeps its whole file in memory;
+    once defacing has its values, the untouched input is only needed now and then, so it
+    gives that memory back and reads the file again when asked.
+    """
+
+    is_proxy = True
+
+    def __init__(self, path: str | os.PathLike, image: nib.Nifti1Image) -> None:
+        self._path = path
+        self.shape = tuple(image.shape)
+        self.ndim = len(self.shape)
+        self.dtype = image.get_data_dtype()
+        self.slope, self.inter = scaling(image)
+
+    def _image(self) -> Any:
+        return load_image(self._path)
+
+    def get_unscaled(self) -> NDArray:
+        """Return the stored values, read from the file."""
+        return stored_values(self._image())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray:
+        """Return the scaled values, read from the file."""
+        values = np.asarray(self._image().dataobj)
+        return values if dtype is None else values.astype(dtype)
+
+    def __getitem__(self, index: Any) -> NDArray:
+        """Return a part of the scaled values."""
+        return np.asarray(self)[index]
+
+
+def lightweight(image: nib.Nifti1Image, source: Any) -> nib.Nifti1Image:
+    """Return ``image`` holding none of its file in memory, when it was read from ``source``.
+
+    Parameters
+    ----------
+    image : nibabel image
+        As :func:`load_image` returned it.
+    source : path or nibabel image
+        What :func:`load_image` was given; an image given loaded is returned as it is.
+
+    Returns
+    -------
+    nibabel.Nifti1Image
+        The same header, affine and values, read again from the file when asked.
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> path = data.sample_path("participant_T2w")
+    >>> light = lightweight(load_image(path), path)
+    >>> bool((stored_values(light) == stored_values(load_image(path))).all())
+    True
+    """
+    if not isinstance(source, str | os.PathLike) or not nib.is_proxy(image.dataobj):
+        return image
+    return image.__class__(_Reread(source, image), image.affine, image.header)

@@ -29,12 +29,13 @@ from mrishare.deface.images import (
     ImageLike,
     affine_of,
     head_mask,
+    lightweight,
     load_image,
     name_of,
     stored_values,
 )
 from mrishare.deface.quickshear import quickshear_mask
-from mrishare.deface.registration import Registration, register
+from mrishare.deface.registration import Grid, Registration, register
 from mrishare.deface.template import carry, reduced, register_template
 from mrishare.errors import DefaceError
 
@@ -72,6 +73,9 @@ class DefaceResult:
         The defaced image, the voxels zeroed in it and their stored values as they were, so
         the input can be seen again without reading it a second time
         (:meth:`original_values`; used only while :attr:`image` is that image).
+    reduced : tuple (data, affine), optional
+        The input block-averaged for registration
+        (:func:`mrishare.deface.template.reduced`).
     """
 
     image: nib.Nifti1Image
@@ -84,6 +88,7 @@ class DefaceResult:
     name: str = "the image"
     tissue: NDArray[np.bool_] | None = None
     removed_values: tuple[Any, NDArray[np.bool_], NDArray] | None = None
+    reduced: Grid | None = None
 
     def original_values(self) -> NDArray:
         """Return the input's stored values (put back together, or read again).
@@ -199,12 +204,14 @@ def deface(
     """
     if method not in METHODS:
         raise ValueError(f"Unknown defacing method {method!r}: use one of {METHODS}.")
-    name = name_of(image)
+    name, source = name_of(image), image
     image = load_image(image)
     stored = stored_values(image)
     if not nib.is_proxy(image.dataobj):
         stored = stored.copy()
-    registration = registration or register_template(image, seed=seed, stored=stored,
+    image = lightweight(image, source)  # the file's bytes are not kept in memory
+    small = reduced(image, stored)
+    registration = registration or register_template(image, seed=seed, fixed=small,
                                                      name=name)
     face, brain = carry(registration, image)
     removed = _removed(method, face, brain, image, registration)
@@ -213,7 +220,7 @@ def deface(
     return DefaceResult(
         image=defaced, removed=removed, face=face, brain=brain,
         method=method, registration=registration, original=image, name=name,
-        tissue=tissue, removed_values=(defaced, removed, before),
+        tissue=tissue, removed_values=(defaced, removed, before), reduced=small,
     )
 
 
@@ -251,14 +258,17 @@ def deface_other(other: ImageLike, reference: DefaceResult, *, seed: int = 0) ->
     >>> t2.image.shape == data.load_sample("participant_T2w").shape
     True
     """
-    name = name_of(other)
+    name, source = name_of(other), other
     other = load_image(other)
     stored = stored_values(other)
     if not nib.is_proxy(other.dataobj):
         stored = stored.copy()
+    other = lightweight(other, source)
     try:
-        to_reference = register(reduced(other, stored),
-                                reduced(reference.original, reference.original_values()),
+        small = reduced(other, stored)
+        to_reference = register(small,
+                                reference.reduced or reduced(reference.original,
+                                                             reference.original_values()),
                                 stages=("rigid",), seed=seed)
     except DefaceError as error:
         raise DefaceError(f"{name}: {error}") from None
@@ -274,5 +284,5 @@ def deface_other(other: ImageLike, reference: DefaceResult, *, seed: int = 0) ->
     return DefaceResult(
         image=defaced, removed=removed, face=face, brain=brain,
         method=reference.method, registration=registration, original=other, name=name,
-        tissue=tissue, removed_values=(defaced, removed, before),
+        tissue=tissue, removed_values=(defaced, removed, before), reduced=small,
     )

@@ -231,7 +231,8 @@ def _dice(a: NDArray[np.bool_], b: NDArray[np.bool_]) -> float:
 
 def register_template(
     image: ImageLike, *, seed: int = 0, stored: NDArray | None = None, name: str | None = None,
-    independent: bool = False,
+    independent: bool = False, fixed: Grid | None = None,
+    orientation: NDArray[np.float64] | None = None,
 ) -> Registration:
     """Return the registration of the shipped template head to a head scan.
 
@@ -249,6 +250,11 @@ def register_template(
         Register another way, as a check on the first: the heads' centres (not their
         crowns) on each other, rigid only, another sampling. QC compares the face region
         it places with the one defacing used (:func:`mrishare.qc.check`).
+    fixed : tuple (data, affine), optional
+        The image already reduced with :func:`reduced` (saves reducing it again).
+    orientation : numpy.ndarray, optional
+        A registration's 4x4 matrix whose orientation (upright or turned by half a turn) is
+        taken as it is, instead of trying each.
 
     Returns
     -------
@@ -271,7 +277,7 @@ def register_template(
     """
     name = name or name_of(image)
     image = load_image(image)
-    fixed = reduced(image, stored)
+    fixed = reduced(image, stored) if fixed is None else fixed
     template = _template()
     head = head_mask(fixed[0])
     zooms = np.linalg.norm(fixed[1][:3, :3], axis=0)
@@ -296,7 +302,10 @@ def register_template(
             initial[:3, 3] = crown_moving - turn @ crown_fixed
             starts.append(initial)
             masks.append(kept)
-        scores = [match(fixed, template.head, start, seed) for start in starts]
+        if orientation is None:
+            scores = [match(fixed, template.head, start, seed) for start in starts]
+        else:  # the half turn nearest to the given rotation
+            scores = [-float(np.trace(turn.T @ orientation[:3, :3])) for turn in _TURNS]
         best = int(np.argmin(scores))
         # An affine fit stretches the template over a face cut by the field of view: a
         # scan that stops above the chin gets a rigid fit only.
