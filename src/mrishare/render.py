@@ -338,7 +338,7 @@ def _sitk_source(values: NDArray) -> Any:
     return sitk.GetImageFromArray(np.ascontiguousarray(values.T))
 
 
-def _sample(source: Any, voxels: NDArray[np.float64], shape: NDArray, nearest: bool) -> NDArray:
+def _sample(source: Any, voxels: NDArray, shape: NDArray, nearest: bool) -> NDArray:
     """Return ``source`` sampled at output voxels (``voxels``: output index -> input index)."""
     import SimpleITK as sitk
 

@@ -31,7 +31,7 @@ from scipy.spatial.transform import Rotation
 
 from mrishare.lessons.simulate import t2_like
 
-__all__ = ["KINDS", "TestHead", "make_head", "true_face_removed"]
+__all__ = ["KINDS", "SimulatedHead", "make_head", "true_face_removed"]
 
 KINDS: dict[str, str] = {
     "nose_cut": "1 mm, the field of view stops at the tip of the nose (no mouth, no chin)",
@@ -49,7 +49,7 @@ _CHUNK = 2_000_000  # voxels carried at a time (keeps the memory of a 0.7 mm hea
 
 
 @dataclass
-class TestHead:
+class SimulatedHead:
     """A simulated head scan with its ground truth.
 
     Parameters
@@ -138,7 +138,7 @@ def _settings(kind: str, rng: np.random.Generator) -> dict:
 
 
 def make_head(kind: str = "standard", seed: int = 0, contrast: str = "T1w",
-              zooms: tuple[float, float, float] | None = None) -> TestHead:
+              zooms: tuple[float, float, float] | None = None) -> SimulatedHead:
     """Return a simulated head scan of one kind with its true face and brain masks.
 
     Parameters
@@ -154,7 +154,7 @@ def make_head(kind: str = "standard", seed: int = 0, contrast: str = "T1w",
 
     Returns
     -------
-    TestHead
+    SimulatedHead
 
     Examples
     --------
@@ -206,7 +206,7 @@ def make_head(kind: str = "standard", seed: int = 0, contrast: str = "T1w",
     nifti.header.set_xyzt_units("mm", "sec")
     nifti.header.set_qform(affine, code=1)
     nifti.header.set_sform(affine, code=1)
-    return TestHead(nifti, true_labels == 1, true_labels == 2, kind)
+    return SimulatedHead(nifti, true_labels == 1, true_labels == 2, kind)
 
 
 def _carry(values: NDArray[np.float32], labels: NDArray[np.uint8], voxels: NDArray,
@@ -231,12 +231,12 @@ def _carry(values: NDArray[np.float32], labels: NDArray[np.uint8], voxels: NDArr
     return out, out_labels
 
 
-def true_face_removed(head: TestHead, removed: NDArray[np.bool_]) -> float:
+def true_face_removed(head: SimulatedHead, removed: NDArray[np.bool_]) -> float:
     """Return the share of the true face region holding tissue that ``removed`` covers.
 
     Parameters
     ----------
-    head : TestHead
+    head : SimulatedHead
         The head with its truth.
     removed : numpy.ndarray of bool
         The voxels a defacer removed, on the head's grid.
