@@ -29,3 +29,18 @@ def test_records_without_a_detector_read_as_before():
     assert qc_record is not None
     assert (qc_record.face_before, qc_record.detector) == (None, "")
     assert "face found" not in qc_record.line()
+
+
+def test_the_report_explains_the_detector(tmp_path):
+    from pathlib import Path
+
+    from mrishare.pipeline import report
+    from mrishare.pipeline.records import PrepareResult
+
+    record = QCResult(True, "", {"face_removed_share": 1.0}, True, False, "passed")
+    image = ImageResult("sub-a/anat/sub-a_T1w.nii.gz", "T1w", defaced="template", qc=record)
+    result = PrepareResult(Path("d"), Path("r"), participants=[
+        ParticipantResult("a", images=[image])])
+    for text in (report.render_markdown(result), report.render_html(result)):
+        assert "face found in renders before: yes, after: no" in text
+        assert "off-the-shelf face detector" in text
