@@ -248,7 +248,7 @@ def register_template(
         How messages name the image; by default its path.
     independent : bool, default False
         Register another way, as a check on the first: the heads' centres (not their
-        crowns) on each other, rigid only, another sampling. QC compares the face region
+        crowns) on each other, another sampling. QC compares the face region
         it places with the one defacing used (:func:`mrishare.qc.check`).
     fixed : tuple (data, affine), optional
         The image already reduced with :func:`reduced` (saves reducing it again).
@@ -311,7 +311,7 @@ def register_template(
         # scan that stops above the chin gets a rigid fit only.
         stages = ("rigid", "affine") if depths[best] >= FULL_FACE_MM else ("rigid",)
         if independent:
-            stages, seed = ("rigid",), seed + 101
+            seed += 101
             kept = np.where(masks[best], fixed[0], 0.0)
             starts[best][:3, 3] = (head_centre(*template.head)
                                    - starts[best][:3, :3] @ head_centre(kept, fixed[1]))
