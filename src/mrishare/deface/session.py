@@ -90,4 +90,8 @@ def deface_images(
 
     results = [deface(reference, method)]
     results += [deface_other(other, results[0]) for other in others or []]
-    return [DefacedImage(result, qc.check(result, detector=detector)) for result in results]
+    def checked(result: DefaceResult) -> DefacedImage:
+        return DefacedImage(result, qc.check(result) if detector
+                            else qc.check(result, detector=False))
+
+    return [checked(result) for result in results]
