@@ -102,7 +102,8 @@ def test_4d_series_exits_3(tmp_path, capsys):
     series = tmp_path / "bold.nii.gz"
     nib.save(nib.Nifti1Image(np.ones((20, 20, 20, 3), np.int16), np.eye(4)), series)
     assert run(["deface", str(series), str(tmp_path / "x.nii.gz")]) == 3
-    assert "expected one 3D volume" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "expected one 3D volume" in err and "Split a 4D series first" in err
     assert not (tmp_path / "x.nii.gz").exists()
 
 
@@ -111,3 +112,48 @@ def test_output_equal_input_refused(scans):
         path = str(scans / "sub-01_T1w.nii.gz")
         run(["deface", path, path])
     assert stop.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [("skull_stripped", "looks like a brain without scalp and skull"),
+     ("rodent", "does not look like a human head")],
+)
+def test_what_cannot_be_defaced_is_refused_and_named(kind, says, tmp_path, capsys):
+    """A skull-stripped brain and a rodent-sized head: exit 3, what it looks like and what to
+    do, nothing written."""
+    from mrishare.deface import template_regions
+
+    head, _, brain = template_regions()
+    values = np.asarray(head.dataobj)
+    affine = head.affine.copy()
+    if kind == "skull_stripped":
+        values = (values * brain).astype(np.int16)
+    else:
+        affine[:3, :3] *= 0.12  # a head of 2 cm
+    source = tmp_path / "in.nii.gz"
+    nib.save(nib.Nifti1Image(values, affine), source)
+    out = tmp_path / "out"
+    status = run(["deface", str(source), str(out / "o.nii.gz"), "--qc-png", str(out / "q.png")])
+    assert status == 3
+    err = capsys.readouterr().err
+    assert says in err and "Nothing was written" in err
+    assert not out.exists()
+
+
+def test_the_face_detector_can_be_skipped(scans, tmp_path, monkeypatch):
+    from mrishare import deface
+
+    seen = []
+    real = deface.deface_images
+
+    def spy(*args, **kwargs):
+        done = real(*args, **kwargs)
+        seen.extend(d.qc.detector for d in done)
+        return done
+
+    monkeypatch.setattr(deface, "deface_images", spy)
+    status = run(["deface", str(scans / "sub-01_T1w.nii.gz"), str(tmp_path / "o.nii.gz"),
+                  "--no-face-detector"])
+    assert status == 0
+    assert seen == [None]

@@ -13,6 +13,18 @@ targets:
   face_removed_share: {compare: ">=", value: 0.9, unit: share, description: face, why: go}
   head_fit: {compare: ">=", value: 0.8, unit: Dice, description: fit, why: trust}
 face_present: {share: 0.05, why: measured}
+face_detector:
+  frontal: haarcascade_frontalface_default.xml
+  profile: haarcascade_profileface.xml
+  views: [0, 30]
+  profile_views: [90]
+  step_mm: 2.0
+  scale_factor: 1.05
+  min_size_px: 30
+  min_votes: 90
+  profile_min_votes: 8
+  why: measured
+agreement: {max_difference: 0.05, why: two registrations}
 """
 
 
@@ -33,6 +45,8 @@ def test_a_file_of_ones_own(tmp_path):
     policy = deface.load_targets(path)
     assert policy.target("face_removed_share").value == 0.9
     assert policy.face_present_share == 0.05
+    assert policy.detector.views == (0.0, 30.0) and policy.detector.min_votes == 90
+    assert policy.max_disagreement == 0.05
     assert policy.target("head_fit").passes(0.8) and not policy.target("head_fit").passes(0.79)
     assert policy.target("brain_removed_ml").passes(0.0)
     assert not policy.target("brain_removed_ml").passes(0.1)
@@ -49,7 +63,11 @@ def test_a_file_of_ones_own(tmp_path):
         ((", why: trust}", "}"), "missing why"),
         (("why: go}", "why: go, colour: red}"), "unknown colour"),
         (("share: 0.05", "share: 0"), "share must be between 0 and 1"),
-        (("face_present: {share: 0.05, why: measured}\n", ""), "exactly two sections"),
+        (("face_present: {share: 0.05, why: measured}\n", ""), "expected exactly the sections"),
+        (("min_votes: 90", "min_votes: 0"), "min_votes >= 1"),
+        (("frontal: haarcascade_frontalface_default.xml", "frontal: faces"), "cascade file"),
+        (("views: [0, 30]", "views: 0"), "list of angles"),
+        (("max_difference: 0.05", "max_difference: 2"), "between 0 and 1"),
         (("targets:\n", "targets: [\n"), "not valid YAML"),
     ],
 )

@@ -20,7 +20,10 @@ def result():
 def test_good_result_passes(result):
     report = qc.check(result)
     assert report.passed
-    assert [m.name for m in report.measures] == [t.name for t in qc.targets()]
+    assert [m.name for m in report.measures] == [t.name for t in qc.targets()] + [
+        "face_share_disagreement"]
+    assert report.independent_face_share is not None
+    assert report.independent_face_share >= 0.95
     assert report.measure("brain_removed_ml").value == 0.0
     assert report.measure("face_removed_share").value >= 0.95
     assert report.measure("head_fit").value == result.registration.fit
@@ -65,12 +68,39 @@ def test_unknown_measure(result):
 
 
 def test_figure(result):
-    figure = qc.figure(result, step_mm=4.0)
-    assert len(figure.axes) == 7
+    figure = qc.figure(result)
+    views = len(qc.check(result).detector.before.views)
+    assert len(figure.axes) == 2 * views + 3
     assert "QC PASSED" in figure.get_suptitle()
 
 
 def test_figure_of_a_failure_is_red(result):
     bad = dataclasses.replace(result, removed=result.removed | result.brain)
-    figure = qc.figure(bad, step_mm=4.0)
+    figure = qc.figure(bad)
     assert "QC FAILED" in figure.get_suptitle()
+
+
+def test_a_face_the_detector_still_sees_fails(result):
+    """Nothing removed: the detector finds the face after as before, and QC fails."""
+    untouched = dataclasses.replace(result, image=result.original,
+                                    removed=np.zeros_like(result.removed))
+    report = qc.check(untouched, independent=False)
+    assert report.face_found == (True, True)
+    assert report.detector.status == "failed"
+    assert not report.passed
+    assert "face found in renders before: yes, after: yes FAILED" in qc.summary(report)
+
+
+def test_a_misplaced_face_region_is_seen_by_the_independent_registration(result):
+    """The region defacing placed is moved 15 mm forward: in its own terms 100% removed, but
+    the independent registration's region is partly left: the two disagree, QC fails."""
+    shift = round(15.0 / 3.0)
+    moved = np.zeros_like(result.face)
+    moved[:, shift:, :] = result.face[:, :-shift, :]
+    moved &= ~result.brain
+    misplaced = dataclasses.replace(result, face=moved, removed=moved)
+    report = qc.check(misplaced, detector=False)
+    assert report.measure("face_removed_share").value == 1.0
+    assert report.independent_face_share < 0.95
+    assert not report.measure("face_share_disagreement").passed
+    assert not report.passed

@@ -32,11 +32,24 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from mrishare.deface import DefaceResult, Target, head_mask, stored_values, voxel_ml
+from mrishare.deface import DefaceResult, Target, voxel_ml
 from mrishare.deface import targets as _targets
+from mrishare.deface.detect import DetectorCheck
+from mrishare.errors import DefaceError
 
-__all__ = ["TARGETS", "Measure", "QCReport", "check", "figure", "summary", "targets"]
+__all__ = [
+    "TARGETS",
+    "Measure",
+    "QCReport",
+    "check",
+    "draw_detection",
+    "figure",
+    "summary",
+    "targets",
+    "upright",
+]
 
 
 def targets() -> tuple[Target, ...]:
@@ -113,16 +126,31 @@ class QCReport:
         The defacing method (``"template"`` or ``"quickshear"``).
     brain_removed_voxels : int
         Brain voxels removed, counted on the image's grid.
+    independent_face_share : float or None
+        The share of the face region removed, in a region placed by an independent
+        registration (NaN when it failed, None when not measured).
+    detector : mrishare.deface.detect.DetectorCheck or None
+        The face detector before and after (None when not run).
     """
 
     measures: list[Measure]
     method: str
     brain_removed_voxels: int
+    independent_face_share: float | None = None
+    detector: DetectorCheck | None = None
 
     @property
     def passed(self) -> bool:
-        """Return True when every target is met."""
-        return all(m.passed for m in self.measures)
+        """Return True when every target is met and no face is found after defacing."""
+        detector_ok = self.detector is None or self.detector.status != "failed"
+        return all(m.passed for m in self.measures) and detector_ok
+
+    @property
+    def face_found(self) -> tuple[bool | None, bool | None]:
+        """Return whether the detector found a face before and after (None: not run)."""
+        if self.detector is None:
+            return None, None
+        return self.detector.before.found, self.detector.after.found
 
     def measure(self, name: str) -> Measure:
         """Return the measure called ``name``.
@@ -156,13 +184,98 @@ class QCReport:
         return {m.name: m.value for m in self.measures}
 
 
-def check(result: DefaceResult) -> QCReport:
+def upright(result: DefaceResult) -> NDArray[np.float64]:
+    """Return the rotation that shows a registered head upright (for renders).
+
+    Parameters
+    ----------
+    result : mrishare.deface.DefaceResult
+        A defaced image.
+
+    Returns
+    -------
+    numpy.ndarray
+        4x4, the nearest rotation to the registration's linear part.
+
+    Examples
+    --------
+    >>> from mrishare import data, deface
+    >>> frame = upright(deface.deface(data.sample_path("participant_T1w")))
+    >>> bool(np.allclose(frame[:3, :3] @ frame[:3, :3].T, np.eye(3)))
+    True
+    """
+    u, _, vt = np.linalg.svd(result.registration.matrix[:3, :3])
+    frame = np.eye(4)
+    frame[:3, :3] = u @ vt
+    return frame
+
+
+def _face_share(result: DefaceResult, face: NDArray[np.bool_],
+                every: tuple[slice, ...] = (slice(None),) * 3) -> float:
+    """Return the share of ``face`` (where the input showed tissue) that was removed.
+
+    ``face`` may be on a subgrid: every n-th voxel of the image, as ``every`` says.
+    """
+    tissue = face & result.tissue_mask()[every]
+    total = int(tissue.sum())
+    return float((tissue & result.removed[every]).sum() / total) if total else 0.0
+
+
+_CHECK_MM = 2.0  # the independent face region is measured on voxels of about this size
+
+
+def _independent_share(result: DefaceResult) -> float:
+    """Return the face share removed in a region placed by an independent registration."""
+    from mrishare.deface.images import affine_of
+    from mrishare.deface.template import carry_grid, register_template
+
+    fixed = result.reduced
+    if fixed is None:
+        from mrishare.deface.template import reduced
+
+        fixed = reduced(result.original, result.original_values())
+    try:
+        registration = register_template(result.original, fixed=fixed, independent=True,
+                                         orientation=result.registration.matrix,
+                                         name=result.name)
+    except DefaceError:
+        return float("nan")
+    affine = affine_of(result.original)
+    stride = [max(1, int(_CHECK_MM / z)) for z in np.linalg.norm(affine[:3, :3], axis=0)]
+    every = tuple(slice(None, None, n) for n in stride)
+    shape = result.removed[every].shape
+    face, _ = carry_grid(registration, affine @ np.diag([*stride, 1.0]), shape)
+    return _face_share(result, face, every)
+
+
+def _detect(result: DefaceResult) -> DetectorCheck:
+    """Return the face detector's answer on the input and on the defaced image."""
+    from mrishare.deface.detect import detect_faces
+    from mrishare.deface.images import stored_values
+
+    frame = upright(result)
+    before = detect_faces(result.original, frame=frame, values=result.original_values())
+    after = detect_faces(result.image, frame=frame, values=stored_values(result.image))
+    return DetectorCheck(before, after)
+
+
+def check(result: DefaceResult, *, detector: bool = True, independent: bool = True) -> QCReport:
     """Measure a defacing result against the targets of :func:`targets`.
+
+    Besides the measures in the region the defacing registration placed, two checks that
+    do not come from that registration: the face region removed in a region placed by an
+    independent registration (QC fails when the two differ by more than the
+    ``agreement`` of ``rules/deface_qc.yaml``), and a face detector on renders before and
+    after (QC fails when it finds a face after; see :mod:`mrishare.deface.detect`).
 
     Parameters
     ----------
     result : mrishare.deface.DefaceResult
         From :func:`mrishare.deface.deface` or :func:`mrishare.deface.deface_other`.
+    detector : bool, default True
+        Run the face detector.
+    independent : bool, default True
+        Measure the face region removed in an independently registered region.
 
     Returns
     -------
@@ -176,9 +289,7 @@ def check(result: DefaceResult) -> QCReport:
     0.0
     """
     brain_removed = int((result.removed & result.brain).sum())
-    stored = np.nan_to_num(stored_values(result.original).astype(np.float32, copy=False))
-    tissue = result.face & head_mask(stored)
-    face_share = float((tissue & result.removed).sum() / tissue.sum()) if tissue.any() else 0.0
+    face_share = _face_share(result, result.face)
     values = {
         "brain_removed_ml": brain_removed * voxel_ml(result.original),
         "face_removed_share": face_share,
@@ -189,8 +300,20 @@ def check(result: DefaceResult) -> QCReport:
                 t.passes(values[t.name]), t.why)
         for t in targets()
     ]
+    second = None
+    if independent:
+        policy = _targets.shipped()
+        second = _independent_share(result)
+        difference = abs(face_share - second) if np.isfinite(second) else 1.0
+        measures.append(Measure(
+            "face_share_disagreement", difference, policy.max_disagreement, "share", "<=",
+            f"face region removed by an independent registration: {second:.1%}; "
+            "difference", bool(difference <= policy.max_disagreement),
+            policy.disagreement_why))
+    found = _detect(result) if detector else None
     return QCReport(measures=measures, method=result.method,
-                    brain_removed_voxels=brain_removed)
+                    brain_removed_voxels=brain_removed, independent_face_share=second,
+                    detector=found)
 
 
 def summary(report: QCReport) -> str:
@@ -221,56 +344,103 @@ def summary(report: QCReport) -> str:
         lines.append(f"  {m.description}: {value} (target {m.comparison} {target}) {mark}")
         if not m.passed and m.why:
             lines.append(f"    why: {m.why}")
+    if report.detector is not None:
+        status = report.detector.status
+        mark = {"passed": "ok", "failed": "FAILED", "could not run": "not checked"}[status]
+        lines.append(f"  face detector: {report.detector.sentence()} {mark}")
+        if status == "failed":
+            lines.append(f"    why: {_targets.shipped().detector.why}")
     return "\n".join(lines)
 
 
-def figure(result: DefaceResult, report: QCReport | None = None, *,
-           step_mm: float = 2.0) -> Any:
-    """Return before/after face renders and slices with the removed region, in one figure.
+def figure(result: DefaceResult, report: QCReport | None = None) -> Any:
+    """Return the detector's renders before and after, and slices with the removed region.
 
     Parameters
     ----------
     result : mrishare.deface.DefaceResult
         The defaced image.
     report : QCReport, optional
-        Its check; made with :func:`check` when not given.
-    step_mm : float, default 2
-        Pixel size of the renders.
+        Its check; made with :func:`check` when not given (or when it has no detector).
 
     Returns
     -------
     matplotlib.figure.Figure
-        Title in red when QC failed.
+        One row of renders before defacing, one after (boxes: faces the detector found,
+        green with enough votes to count, grey below), three slices; the title in red
+        when QC failed.
 
     Examples
     --------
     >>> from mrishare import data, deface
-    >>> fig = figure(deface.deface(data.sample_path("participant_T1w")), step_mm=3.0)
+    >>> fig = figure(deface.deface(data.sample_path("participant_T1w")))
     >>> len(fig.axes)
-    7
+    11
     """
     import matplotlib.pyplot as plt
 
     from mrishare import render
 
-    report = report or check(result)
-    fig = plt.figure(figsize=(12, 6.8))
+    if report is None or report.detector is None:
+        report = check(result)
+    found = report.detector
+    assert found is not None
+    columns = len(found.before.views)
+    fig = plt.figure(figsize=(2.6 * max(columns, 3), 9.0))
     plt.close(fig)
-    top = fig.subplots(1, 4, gridspec_kw={"bottom": 0.45, "top": 0.9})
-    bottom = fig.subplots(1, 3, gridspec_kw={"bottom": 0.05, "top": 0.4})
-    for pair, image, title in ((top[:2], result.original, "before"),
-                               (top[2:], result.image, "after")):
-        render.show_face(image, ("front", "right"), step_mm=step_mm,
-                         frame=result.registration.matrix, axes=pair)
-        pair[0].set_title(f"{title}: front", fontsize=9)
-        pair[1].set_title(f"{title}: side", fontsize=9)
+    rows = [fig.subplots(1, columns, gridspec_kw={"bottom": b, "top": t})
+            for b, t in ((0.66, 0.9), (0.37, 0.61))]
+    for axes, detection, when in ((rows[0], found.before, "before"),
+                                  (rows[1], found.after, "after")):
+        for ax, view in zip(np.ravel(axes), detection.views, strict=True):
+            draw_detection(ax, view)
+            ax.set_title(f"{when}, {view.view:.0f} deg: "
+                         f"{'face' if view.faces else 'no face'}", fontsize=9)
+    bottom = fig.subplots(1, 3, gridspec_kw={"bottom": 0.03, "top": 0.31})
     render.slices(result.image, overlay=result.removed, overlay2=result.brain, axes=bottom)
     status = "PASSED" if report.passed else "FAILED"
     fig.suptitle(
         f"QC {status} ({result.method}): brain removed "
         f"{report.measure('brain_removed_ml').value:.1f} ml, face region removed "
         f"{report.measure('face_removed_share').value:.0%}, head fit "
-        f"{report.measure('head_fit').value:.2f}   (red: removed, yellow: brain)",
+        f"{report.measure('head_fit').value:.2f}\n{found.sentence()}"
+        "   (slices: red removed, yellow brain)",
         color="black" if report.passed else "red", fontsize=10,
     )
     return fig
+
+
+def draw_detection(ax: Any, view: Any) -> None:
+    """Draw one render with the detector's boxes on a matplotlib axes.
+
+    Parameters
+    ----------
+    ax : matplotlib axes
+        Where to draw.
+    view : mrishare.deface.detect.ViewDetection
+        The render and its boxes: green with enough votes to count as a face, grey
+        dashed below.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from mrishare import data
+    >>> from mrishare.deface import detect
+    >>> found = detect.detect_faces(data.load_sample("template_head"))
+    >>> fig, ax = plt.subplots()
+    >>> draw_detection(ax, found.views[0])
+    >>> len(ax.patches) >= 1
+    True
+    """
+    from matplotlib.patches import Rectangle
+
+    ax.imshow(view.picture, cmap="gray", vmin=0, vmax=1)
+    for x, y, w, h, votes in view.boxes:
+        face = votes >= view.min_votes
+        ax.add_patch(Rectangle((x, y), w, h, fill=False, linewidth=1.5 if face else 0.8,
+                               edgecolor="lime" if face else "0.6",
+                               linestyle="-" if face else "--"))
+    if view.faces:
+        x, y, _, _, votes = max(view.faces, key=lambda box: box[4])
+        ax.text(x, y - 3, f"{votes} hits", color="lime", fontsize=7)
+    ax.set_axis_off()

@@ -33,6 +33,7 @@ from mrishare import readers
 
 __all__ = [
     "VIEWS",
+    "Head",
     "before_after",
     "face_render",
     "show_face",
@@ -55,14 +56,6 @@ def _load(image: str | os.PathLike | nib.Nifti1Image) -> Any:
 def _affine(image: Any) -> NDArray[np.float64]:
     """Return the image's voxel-to-world affine as a float array."""
     return np.asarray(image.affine, dtype=np.float64)
-
-
-def _values(image: nib.Nifti1Image) -> NDArray[np.float32]:
-    """Return the first volume's values as float32, NaN and infinities as 0."""
-    values = np.asarray(image.dataobj, dtype=np.float32)
-    if values.ndim == 4:
-        values = values[..., 0]
-    return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def surface_threshold(values: NDArray) -> float:
@@ -146,55 +139,142 @@ def face_render(
     >>> front.shape == side.shape, bool(front.max() > 0.5)
     (True, True)
     """
-    import SimpleITK as sitk
-    from scipy import ndimage as ndi
+    prepared = Head(image, step_mm=step_mm, threshold=threshold)
+    return prepared.render(view, frame=frame, elevation_deg=elevation_deg)
 
-    scan = _load(image)
-    values = _values(scan)
-    level = surface_threshold(values) if threshold is None else float(threshold)
-    to_head = np.eye(4) if frame is None else np.asarray(frame, float)
-    from_head = np.linalg.inv(to_head)
-    # The head's box in the head frame; the picture covers its largest extent.
-    corners = np.array(np.meshgrid(*[[0, n - 1] for n in values.shape], indexing="ij"))
-    corners = corners.reshape(3, -1)
-    world = (to_head @ _affine(scan) @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
-    centre = world.mean(axis=1)
-    radius = 0.55 * float((world.max(axis=1) - world.min(axis=1)).max())
-    angle = VIEWS[view] if isinstance(view, str) else float(view)
-    right, up, towards = _view_frame(angle, elevation_deg)
-    n = int(np.ceil(2 * radius / step_mm)) + 1
-    # Output voxel (a, b, c): a along screen right, b along screen up, c away from viewer.
-    grid = np.eye(4)
-    grid[:3, :3] = np.c_[right, up, -towards] * step_mm
-    grid[:3, 3] = centre - radius * (right + up - towards)
-    voxels = np.linalg.inv(_affine(scan)) @ from_head @ grid
 
-    source = sitk.GetImageFromArray(np.ascontiguousarray(values.T))
-    transform = sitk.AffineTransform(3)
-    transform.SetMatrix(voxels[:3, :3].ravel().tolist())
-    transform.SetTranslation(voxels[:3, 3].tolist())
-    sampled = sitk.Resample(
-        source, [n, n, n], transform, sitk.sitkLinear, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0),
-        (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0), 0.0, sitk.sitkFloat32,
-    )
-    volume = sitk.GetArrayViewFromImage(sampled).T  # (a, b, c)
-    skin = ndi.gaussian_filter(volume, 0.7) > level
-    skin = ndi.binary_opening(skin)  # drop specks of noise in the air
-    hit = skin.any(axis=2)
-    depth = np.where(hit, np.argmax(skin, axis=2), n).astype(float) * step_mm
-    # Light from the viewer, a little from above and the right: shade by the surface slope.
-    smooth = ndi.gaussian_filter(np.where(hit, depth, depth[hit].max() if hit.any() else 0), 1.0)
-    gx = np.gradient(smooth, step_mm, axis=0)
-    gy = np.gradient(smooth, step_mm, axis=1)
-    normal = np.stack([gx, gy, -np.ones_like(gx)])  # surface normal towards the viewer
-    normal /= np.linalg.norm(normal, axis=0)
-    light = np.array([0.35, 0.45, -1.0])
-    light /= np.linalg.norm(light)
-    diffuse = np.clip(np.tensordot(light, normal, axes=1), 0, 1)
-    near = depth[hit].min() if hit.any() else 0.0
-    fog = 1.0 - 0.35 * np.clip((depth - near) / max(radius, 1.0), 0, 1)
-    shade = np.where(hit, (0.15 + 0.85 * diffuse) * fog, 0.0)
-    return shade[:, ::-1].T  # rows from the top, columns from screen left to right
+class Head:
+    """A head scan made ready to render from many sides (read, reduced and thresholded once).
+
+    The scan is block-averaged to voxels of about ``step_mm`` (a render never shows finer
+    detail than its pixels), so every view costs a resampling of a small volume.
+
+    Parameters
+    ----------
+    image : path or nibabel image
+        A head scan.
+    step_mm : float, default 1.5
+        Pixel size of the renders.
+    threshold : float, optional
+        Skin intensity; by default :func:`surface_threshold` of the image.
+    values : numpy.ndarray, optional
+        The image's voxel values when already read (NaN as 0).
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> head = Head(data.load_sample("template_head"), step_mm=3.0)
+    >>> [picture.shape == head.render(0.0).shape for picture in head.renders((30.0, 90.0))]
+    [True, True]
+    """
+
+    def __init__(self, image: str | os.PathLike | nib.Nifti1Image, *, step_mm: float = 1.5,
+                 threshold: float | None = None, values: NDArray | None = None) -> None:
+        import SimpleITK as sitk
+
+        scan = _load(image)
+        affine = _affine(scan)
+        raw = np.asarray(scan.dataobj) if values is None else values
+        if raw.ndim == 4:
+            raw = raw[..., 0]
+        zooms = np.linalg.norm(affine[:3, :3], axis=0)
+        factors = [max(1, int(step_mm / z + 1e-6)) for z in zooms]
+        if max(factors) > 1 and min(n // f for n, f in zip(raw.shape, factors,
+                                                           strict=True)) >= 2:
+            from mrishare.deface.registration import downsample
+
+            values, affine = downsample(raw, affine, 0.0, factors=factors)
+        else:
+            values = np.nan_to_num(np.asarray(raw, np.float32), nan=0.0, posinf=0.0,
+                                   neginf=0.0)
+        self.level = surface_threshold(values) if threshold is None else float(threshold)
+        self.step_mm = float(step_mm)
+        self.affine = affine
+        self.shape = values.shape
+        self.source = sitk.GetImageFromArray(np.ascontiguousarray(values.T, np.float32))
+
+    def renders(self, views: tuple[str | float, ...], *,
+                frame: NDArray[np.float64] | None = None) -> list[NDArray[np.float64]]:
+        """Return one picture per view (see :func:`face_render`).
+
+        Parameters
+        ----------
+        views : tuple of str or float
+            Where the viewer stands.
+        frame : numpy.ndarray, optional
+            4x4 from the scan's world to a head frame.
+
+        Returns
+        -------
+        list of numpy.ndarray
+        """
+        return [self.render(view, frame=frame) for view in views]
+
+    def render(self, view: str | float = "front", *, frame: NDArray[np.float64] | None = None,
+               elevation_deg: float = 0.0) -> NDArray[np.float64]:
+        """Return the skin surface seen from ``view`` (see :func:`face_render`).
+
+        Parameters
+        ----------
+        view : str or float
+            Where the viewer stands.
+        frame : numpy.ndarray, optional
+            4x4 from the scan's world to a head frame.
+        elevation_deg : float, default 0
+            Look from above (positive) or below.
+
+        Returns
+        -------
+        numpy.ndarray
+            2D picture, values 0 to 1, row 0 at the top.
+        """
+        import SimpleITK as sitk
+        from scipy import ndimage as ndi
+
+        step_mm = self.step_mm
+        to_head = np.eye(4) if frame is None else np.asarray(frame, float)
+        from_head = np.linalg.inv(to_head)
+        # The head's box in the head frame; the picture covers its largest extent.
+        corners = np.array(np.meshgrid(*[[0, n - 1] for n in self.shape], indexing="ij"))
+        corners = corners.reshape(3, -1)
+        world = (to_head @ self.affine @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
+        centre = world.mean(axis=1)
+        radius = 0.55 * float((world.max(axis=1) - world.min(axis=1)).max())
+        angle = VIEWS[view] if isinstance(view, str) else float(view)
+        right, up, towards = _view_frame(angle, elevation_deg)
+        n = int(np.ceil(2 * radius / step_mm)) + 1
+        # Output voxel (a, b, c): a along screen right, b along screen up, c away from viewer.
+        grid = np.eye(4)
+        grid[:3, :3] = np.c_[right, up, -towards] * step_mm
+        grid[:3, 3] = centre - radius * (right + up - towards)
+        voxels = np.linalg.inv(self.affine) @ from_head @ grid
+        transform = sitk.AffineTransform(3)
+        transform.SetMatrix(voxels[:3, :3].ravel().tolist())
+        transform.SetTranslation(voxels[:3, 3].tolist())
+        sampled = sitk.Resample(
+            self.source, [n, n, n], transform, sitk.sitkLinear, (0.0, 0.0, 0.0),
+            (1.0, 1.0, 1.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0), 0.0,
+            sitk.sitkFloat32,
+        )
+        skin = sitk.GetArrayViewFromImage(sampled).T > self.level  # (a, b, c)
+        # Skin is two voxels deep along the line of sight: specks of noise in the air are not.
+        skin = skin[:, :, :-1] & skin[:, :, 1:]
+        hit = skin.any(axis=2)
+        depth = np.where(hit, np.argmax(skin, axis=2), n).astype(float) * step_mm
+        # Light from the viewer, a little from above and the right: shade by the slope.
+        far = depth[hit].max() if hit.any() else 0
+        smooth = ndi.gaussian_filter(np.where(hit, depth, far), 1.0)
+        gx = np.gradient(smooth, step_mm, axis=0)
+        gy = np.gradient(smooth, step_mm, axis=1)
+        normal = np.stack([gx, gy, -np.ones_like(gx)])  # surface normal towards the viewer
+        normal /= np.linalg.norm(normal, axis=0)
+        light = np.array([0.35, 0.45, -1.0])
+        light /= np.linalg.norm(light)
+        diffuse = np.clip(np.tensordot(light, normal, axes=1), 0, 1)
+        near = depth[hit].min() if hit.any() else 0.0
+        fog = 1.0 - 0.35 * np.clip((depth - near) / max(radius, 1.0), 0, 1)
+        shade = np.where(hit, (0.15 + 0.85 * diffuse) * fog, 0.0)
+        return shade[:, ::-1].T  # rows from the top, columns from screen left to right
 
 
 def show_face(
@@ -251,6 +331,29 @@ def show_face(
     return figure
 
 
+def _sitk_source(values: NDArray) -> Any:
+    """Return a SimpleITK image of voxel values in (i, j, k) order, with unit spacing."""
+    import SimpleITK as sitk
+
+    return sitk.GetImageFromArray(np.ascontiguousarray(values.T))
+
+
+def _sample(source: Any, voxels: NDArray, shape: NDArray, nearest: bool) -> NDArray:
+    """Return ``source`` sampled at output voxels (``voxels``: output index -> input index)."""
+    import SimpleITK as sitk
+
+    transform = sitk.AffineTransform(3)
+    transform.SetMatrix(voxels[:3, :3].ravel().tolist())
+    transform.SetTranslation(voxels[:3, 3].tolist())
+    out = sitk.Resample(
+        source, [int(n) for n in shape], transform,
+        sitk.sitkNearestNeighbor if nearest else sitk.sitkLinear, (0.0, 0.0, 0.0),
+        (1.0, 1.0, 1.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0), 0.0,
+        sitk.sitkUInt8 if nearest else sitk.sitkFloat32,
+    )
+    return sitk.GetArrayFromImage(out).T
+
+
 def slices(
     image: str | os.PathLike | nib.Nifti1Image,
     *,
@@ -290,10 +393,12 @@ def slices(
     3
     """
     import matplotlib.pyplot as plt
-    from nibabel.processing import resample_from_to
 
     scan = _load(image)
-    values = nib.Nifti1Image(_values(scan), _affine(scan))
+    affine = _affine(scan)
+    raw = np.asarray(scan.dataobj)
+    if raw.ndim == 4:
+        raw = raw[..., 0]
     if axes is None:
         figure, axes = plt.subplots(1, 3, figsize=(10, 3.6))
         plt.close(figure)
@@ -301,30 +406,34 @@ def slices(
         figure = np.ravel(axes)[0].figure
     corners = np.array(np.meshgrid(*[[0, n - 1] for n in scan.shape[:3]], indexing="ij"))
     corners = corners.reshape(3, -1)
-    world = (_affine(scan) @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
+    world = (affine @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
     lo, hi = world.min(axis=1), world.max(axis=1)
     step = 1.5
-    shape = tuple(int(np.ceil((h - low) / step)) + 1 for low, h in zip(lo, hi, strict=True))
-    target = np.diag([step, step, step, 1.0])
-    target[:3, 3] = lo
-    grids = [resample_from_to(values, (shape, target), order=1).get_fdata()]
-    for mask in (overlay, overlay2):
-        if mask is not None:
-            mask_img = nib.Nifti1Image(np.asarray(mask, np.uint8), _affine(scan))
-            grids.append(resample_from_to(mask_img, (shape, target), order=0).get_fdata() > 0)
-        else:
-            grids.append(None)
+    shape = np.array([int(np.ceil((h - low) / step)) + 1 for low, h in zip(lo, hi, strict=True)])
     centre = (lo + hi) / 2 if position is None else np.asarray(position, float)
-    index = np.clip(np.round((centre - lo) / step).astype(int), 0, np.array(shape) - 1)
-    top = np.percentile(grids[0], 99.5) or 1.0
+    index = np.clip(np.round((centre - lo) / step).astype(int), 0, shape - 1)
+    # Only the three planes are resampled (1.5 mm, RAS), never the whole volume.
+    sources = [(_sitk_source(np.nan_to_num(raw) if raw.dtype.kind == "f" else raw), False)]
+    sources += [(None if m is None else _sitk_source(np.asarray(m, np.uint8)), True)
+                for m in (overlay, overlay2)]
+    planes: list[list[Any]] = []
+    for axis in range(3):
+        plane_shape = shape.copy()
+        plane_shape[axis] = 1
+        target = np.diag([step, step, step, 1.0])
+        target[:3, 3] = lo
+        target[axis, 3] = lo[axis] + index[axis] * step
+        voxels = np.linalg.inv(affine) @ target
+        planes.append([None if source is None else
+                       _sample(source, voxels, plane_shape, nearest).squeeze(axis)
+                       for source, nearest in sources])
+    top = np.percentile(np.concatenate([p[0].ravel() for p in planes]), 99.5) or 1.0
     names = ("sagittal", "coronal", "axial")
-    for axis, (ax, name) in enumerate(zip(np.ravel(axes), names, strict=True)):
-        cut = [slice(None)] * 3
-        cut[axis] = index[axis]
-        ax.imshow(grids[0][tuple(cut)].T, origin="lower", cmap="gray", vmin=0, vmax=top)
-        for mask, colour in zip(grids[1:], ("red", "yellow"), strict=True):
-            if mask is not None and mask[tuple(cut)].any():
-                ax.contour(mask[tuple(cut)].T, [0.5], colors=colour, linewidths=0.8)
+    for ax, name, (values, *masks) in zip(np.ravel(axes), names, planes, strict=True):
+        ax.imshow(values.T, origin="lower", cmap="gray", vmin=0, vmax=top)
+        for mask, colour in zip(masks, ("red", "yellow"), strict=True):
+            if mask is not None and (mask > 0).any():
+                ax.contour((mask > 0).T, [0.5], colors=colour, linewidths=0.8)
         ax.set_title(name, fontsize=9)
         ax.set_axis_off()
     if title:

@@ -18,7 +18,9 @@ fields are cleared and extensions dropped.
 
 Every result carries the template's brain mask and face region in the scan's grid, so
 :mod:`mrishare.qc` can tell how much brain was removed and how much of the face region, against
-the targets in ``rules/deface_qc.yaml`` (:mod:`mrishare.deface.targets`).
+the targets in ``rules/deface_qc.yaml`` (:mod:`mrishare.deface.targets`); and, so that the
+check does not grade itself, the face region placed by an independent registration and a
+face detector on renders before and after (:mod:`mrishare.deface.detect`).
 
 The modules, one job each:
 
@@ -31,6 +33,7 @@ The modules, one job each:
 :mod:`~.scan`                  deface one scan, or another scan through it
 :mod:`~.session`               deface a session and check each image
 :mod:`~.presence`              is a face still there?
+:mod:`~.detect`                a face detector on renders of the head
 :mod:`~.targets`               the targets, read from ``rules/deface_qc.yaml``
 =============================  ==========================================================
 
@@ -49,6 +52,7 @@ True
 from __future__ import annotations
 
 from mrishare.deface.apply import apply_mask
+from mrishare.deface.detect import DetectorCheck, FaceDetection, detect_faces
 from mrishare.deface.images import (
     head_mask,
     load_image,
@@ -83,6 +87,8 @@ __all__ = [
     "DefaceError",
     "DefaceResult",
     "DefacedImage",
+    "DetectorCheck",
+    "FaceDetection",
     "FaceCheck",
     "QCTargets",
     "Registration",
@@ -92,6 +98,7 @@ __all__ = [
     "deface",
     "deface_images",
     "deface_other",
+    "detect_faces",
     "downsample",
     "face_present",
     "head_mask",

@@ -33,6 +33,7 @@ __all__ = [
     "HEAD_LEVEL",
     "ImageLike",
     "affine_of",
+    "head_level",
     "head_mask",
     "load_image",
     "name_of",
@@ -202,10 +203,39 @@ def head_mask(values: NDArray) -> NDArray[np.bool_]:
     >>> head_mask(np.array([0.0, 1.0, 50.0, 100.0])).tolist()
     [False, False, True, True]
     """
-    positive = values[values > 0]
-    if positive.size == 0:
+    level = head_level(values)
+    if level is None:
         return np.zeros(values.shape, bool)
-    return values > HEAD_LEVEL * np.percentile(positive, 99)
+    return values > level
+
+
+def head_level(values: NDArray) -> float | None:
+    """Return the value above which ``values`` hold signal (see :func:`head_mask`).
+
+    The bright end is the 99th percentile of the positive values of at most about a million
+    of them, taken evenly (a large image is not copied whole).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Voxel values, any data type; NaN are ignored.
+
+    Returns
+    -------
+    float or None
+        None when no value is positive.
+
+    Examples
+    --------
+    >>> head_level(np.array([0.0, 1.0, 50.0, 100.0]))
+    14.85
+    """
+    flat = values.ravel(order="K")  # no copy, whatever the memory order
+    sample = flat[:: max(1, flat.size // 1_000_000)]
+    positive = sample[sample > 0]
+    if positive.size == 0:
+        return None
+    return float(HEAD_LEVEL * np.percentile(positive.astype(np.float64), 99))
 
 
 def voxel_ml(image: nib.Nifti1Image) -> float:
@@ -225,3 +255,65 @@ def voxel_ml(image: nib.Nifti1Image) -> float:
     0.008
     """
     return float(np.prod(np.linalg.norm(affine_of(image)[:3, :3], axis=0))) / 1000.0
+
+
+class _Reread:
+    """A file's voxel values, read again from the file whenever asked (like nibabel's proxy).
+
+    An image loaded by :func:`mrishare.readers.load_nifti` keeps its whole file in memory;
+    once defacing has its values, the untouched input is only needed now and then, so it
+    gives that memory back and reads the file again when asked.
+    """
+
+    is_proxy = True
+
+    def __init__(self, path: str | os.PathLike, image: nib.Nifti1Image) -> None:
+        self._path = path
+        self.shape = tuple(image.shape)
+        self.ndim = len(self.shape)
+        self.dtype = image.get_data_dtype()
+        self.slope, self.inter = scaling(image)
+
+    def _image(self) -> Any:
+        return load_image(self._path)
+
+    def get_unscaled(self) -> NDArray:
+        """Return the stored values, read from the file."""
+        return stored_values(self._image())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray:
+        """Return the scaled values, read from the file."""
+        values = np.asarray(self._image().dataobj)
+        return values if dtype is None else values.astype(dtype)
+
+    def __getitem__(self, index: Any) -> NDArray:
+        """Return a part of the scaled values."""
+        return np.asarray(self)[index]
+
+
+def lightweight(image: nib.Nifti1Image, source: Any) -> nib.Nifti1Image:
+    """Return ``image`` holding none of its file in memory, when it was read from ``source``.
+
+    Parameters
+    ----------
+    image : nibabel image
+        As :func:`load_image` returned it.
+    source : path or nibabel image
+        What :func:`load_image` was given; an image given loaded is returned as it is.
+
+    Returns
+    -------
+    nibabel.Nifti1Image
+        The same header, affine and values, read again from the file when asked.
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> path = data.sample_path("participant_T2w")
+    >>> light = lightweight(load_image(path), path)
+    >>> bool((stored_values(light) == stored_values(load_image(path))).all())
+    True
+    """
+    if not isinstance(source, str | os.PathLike) or not nib.is_proxy(image.dataobj):
+        return image
+    return image.__class__(_Reread(source, image), image.affine, image.header)

@@ -79,7 +79,8 @@ class Registration:
     fit: float = float("nan")
 
 
-def downsample(data: NDArray, affine: NDArray[np.float64], target_mm: float) -> Grid:
+def downsample(data: NDArray, affine: NDArray[np.float64], target_mm: float, *,
+               factors: list[int] | None = None) -> Grid:
     """Return ``data`` block-averaged to voxels of about ``target_mm``, NaN as 0.
 
     Parameters
@@ -90,6 +91,8 @@ def downsample(data: NDArray, affine: NDArray[np.float64], target_mm: float) -> 
         Their RAS voxel-to-world affine.
     target_mm : float
         The voxel size wanted; each axis is averaged over a whole number of voxels.
+    factors : list of 3 int, optional
+        The number of voxels averaged along each axis, instead of ``target_mm``'s.
 
     Returns
     -------
@@ -103,14 +106,21 @@ def downsample(data: NDArray, affine: NDArray[np.float64], target_mm: float) -> 
     ((4, 4, 4), 2.0, 0.5)
     """
     zooms = np.linalg.norm(affine[:3, :3], axis=0)
-    factors = [max(1, int(round(target_mm / z))) for z in zooms]
+    if factors is None:
+        factors = [max(1, int(round(target_mm / z))) for z in zooms]
     shape = [n // f for n, f in zip(data.shape, factors, strict=True)]
     if min(shape) < 1:
         factors = [1, 1, 1]
         shape = list(data.shape)
-    crop = data[: shape[0] * factors[0], : shape[1] * factors[1], : shape[2] * factors[2]]
-    blocks = crop.reshape(shape[0], factors[0], shape[1], factors[1], shape[2], factors[2])
-    small = blocks.mean(axis=(1, 3, 5), dtype=np.float32)
+    # A sum of strided views, one per voxel of a block: no copy of the whole image.
+    small = np.zeros(shape, np.float32)
+    for a in range(factors[0]):
+        for b in range(factors[1]):
+            for c in range(factors[2]):
+                small += data[a: shape[0] * factors[0]: factors[0],
+                              b: shape[1] * factors[1]: factors[1],
+                              c: shape[2] * factors[2]: factors[2]]
+    small *= np.float32(1.0 / (factors[0] * factors[1] * factors[2]))
     small = np.nan_to_num(small, nan=0.0, posinf=0.0, neginf=0.0)
     step = np.diag([*factors, 1]).astype(float)
     step[:3, 3] = (np.asarray(factors) - 1) / 2.0
@@ -264,7 +274,7 @@ def register(
         the finest level's voxel size (see :func:`downsample`); NaN must be gone.
     fixed_mask : numpy.ndarray, optional
         Only voxels of the fixed image inside this mask (same grid) drive the metric.
-    stages : tuple of {"rigid", "affine"}
+    stages : tuple of {"rigid", "similarity", "affine"}
         Run in order, each starting where the previous ended.
     levels_mm : tuple of float
         Voxel sizes of the resolution levels, coarse to fine.
@@ -316,12 +326,20 @@ def register(
             rot = matrix_lps[:3, :3]
             u, _, vt = np.linalg.svd(rot)
             transform.SetMatrix((u @ vt).ravel().tolist())
+        elif stage == "similarity":
+            transform = sitk.Similarity3DTransform()
+            transform.SetCenter(centre.tolist())
+            rot = matrix_lps[:3, :3]
+            u, singular, vt = np.linalg.svd(rot)
+            transform.SetMatrix((u @ vt).ravel().tolist())
+            transform.SetScale(float(np.cbrt(np.prod(singular))))
         elif stage == "affine":
             transform = sitk.AffineTransform(3)
             transform.SetCenter(centre.tolist())
             transform.SetMatrix(matrix_lps[:3, :3].ravel().tolist())
         else:
-            raise ValueError(f"Unknown registration stage {stage!r}: use 'rigid' or 'affine'.")
+            raise ValueError(f"Unknown registration stage {stage!r}: use 'rigid', "
+                             "'similarity' or 'affine'.")
         a = np.asarray(transform.GetMatrix()).reshape(3, 3)
         # translation t so that a (x - c) + c + t equals the current matrix at every x
         transform.SetTranslation((matrix_lps[:3, 3] - centre + a @ centre).tolist())

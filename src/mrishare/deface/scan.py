@@ -25,9 +25,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mrishare.deface.apply import apply_mask
-from mrishare.deface.images import ImageLike, affine_of, load_image, name_of, stored_values
+from mrishare.deface.images import (
+    ImageLike,
+    affine_of,
+    head_mask,
+    lightweight,
+    load_image,
+    name_of,
+    stored_values,
+)
 from mrishare.deface.quickshear import quickshear_mask
-from mrishare.deface.registration import Registration, register
+from mrishare.deface.registration import Grid, Registration, register
 from mrishare.deface.template import carry, reduced, register_template
 from mrishare.errors import DefaceError
 
@@ -59,6 +67,15 @@ class DefaceResult:
         The input, untouched.
     name : str
         A label for messages (never written into outputs).
+    tissue : numpy.ndarray of bool, optional
+        Where the input showed signal (:func:`mrishare.deface.head_mask`), before defacing.
+    removed_values : tuple (image, mask, values), optional
+        The defaced image, the voxels zeroed in it and their stored values as they were, so
+        the input can be seen again without reading it a second time
+        (:meth:`original_values`; used only while :attr:`image` is that image).
+    reduced : tuple (data, affine), optional
+        The input block-averaged for registration
+        (:func:`mrishare.deface.template.reduced`).
     """
 
     image: nib.Nifti1Image
@@ -69,6 +86,42 @@ class DefaceResult:
     registration: Registration
     original: nib.Nifti1Image
     name: str = "the image"
+    tissue: NDArray[np.bool_] | None = None
+    removed_values: tuple[Any, NDArray[np.bool_], NDArray] | None = None
+    reduced: Grid | None = None
+
+    def original_values(self) -> NDArray:
+        """Return the input's stored values (put back together, or read again).
+
+        Returns
+        -------
+        numpy.ndarray
+            A new array, in the stored data type.
+
+        Examples
+        --------
+        >>> from mrishare import data
+        >>> result = deface(data.sample_path("participant_T1w"))
+        >>> bool((result.original_values() == stored_values(result.original)).all())
+        True
+        """
+        if self.removed_values is None or self.removed_values[0] is not self.image:
+            return np.array(stored_values(self.original))
+        _, zeroed, before = self.removed_values
+        values = np.array(stored_values(self.image))
+        values[zeroed] = before
+        return values
+
+    def tissue_mask(self) -> NDArray[np.bool_]:
+        """Return where the input showed signal, before defacing.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+        """
+        if self.tissue is None:
+            return head_mask(self.original_values())
+        return self.tissue
 
     def mask_image(self) -> nib.Nifti1Image:
         """Return the removed voxels as a BIDS ``*_defacemask`` image (1 = removed, uint8).
@@ -151,18 +204,23 @@ def deface(
     """
     if method not in METHODS:
         raise ValueError(f"Unknown defacing method {method!r}: use one of {METHODS}.")
-    name = name_of(image)
+    name, source = name_of(image), image
     image = load_image(image)
     stored = stored_values(image)
     if not nib.is_proxy(image.dataobj):
         stored = stored.copy()
-    registration = registration or register_template(image, seed=seed, stored=stored,
+    image = lightweight(image, source)  # the file's bytes are not kept in memory
+    small = reduced(image, stored)
+    registration = registration or register_template(image, seed=seed, fixed=small,
                                                      name=name)
     face, brain = carry(registration, image)
     removed = _removed(method, face, brain, image, registration)
+    tissue, before = head_mask(stored), stored[removed]
+    defaced = apply_mask(image, removed, stored)
     return DefaceResult(
-        image=apply_mask(image, removed, stored), removed=removed, face=face, brain=brain,
+        image=defaced, removed=removed, face=face, brain=brain,
         method=method, registration=registration, original=image, name=name,
+        tissue=tissue, removed_values=(defaced, removed, before), reduced=small,
     )
 
 
@@ -200,10 +258,17 @@ def deface_other(other: ImageLike, reference: DefaceResult, *, seed: int = 0) ->
     >>> t2.image.shape == data.load_sample("participant_T2w").shape
     True
     """
-    name = name_of(other)
+    name, source = name_of(other), other
     other = load_image(other)
+    stored = stored_values(other)
+    if not nib.is_proxy(other.dataobj):
+        stored = stored.copy()
+    other = lightweight(other, source)
     try:
-        to_reference = register(reduced(other), reduced(reference.original),
+        small = reduced(other, stored)
+        to_reference = register(small,
+                                reference.reduced or reduced(reference.original,
+                                                             reference.original_values()),
                                 stages=("rigid",), seed=seed)
     except DefaceError as error:
         raise DefaceError(f"{name}: {error}") from None
@@ -214,7 +279,10 @@ def deface_other(other: ImageLike, reference: DefaceResult, *, seed: int = 0) ->
     )
     face, brain = carry(registration, other)
     removed = _removed(reference.method, face, brain, other, registration)
+    tissue, before = head_mask(stored), stored[removed]
+    defaced = apply_mask(other, removed, stored)
     return DefaceResult(
-        image=apply_mask(other, removed), removed=removed, face=face, brain=brain,
+        image=defaced, removed=removed, face=face, brain=brain,
         method=reference.method, registration=registration, original=other, name=name,
+        tissue=tissue, removed_values=(defaced, removed, before), reduced=small,
     )

@@ -48,6 +48,8 @@ def deface_images(
     reference: ImageLike,
     others: Sequence[ImageLike] | None = None,
     method: str = "template",
+    *,
+    detector: bool = True,
 ) -> list[DefacedImage]:
     """Return a session defaced: the reference by ``method``, the others through it.
 
@@ -63,6 +65,8 @@ def deface_images(
         to the reference.
     method : {"template", "quickshear"}, default "template"
         How the reference's face is found.
+    detector : bool, default True
+        Run the face detector on renders before and after (see :func:`mrishare.qc.check`).
 
     Returns
     -------
@@ -86,4 +90,8 @@ def deface_images(
 
     results = [deface(reference, method)]
     results += [deface_other(other, results[0]) for other in others or []]
-    return [DefacedImage(result, qc.check(result)) for result in results]
+    def checked(result: DefaceResult) -> DefacedImage:
+        return DefacedImage(result, qc.check(result) if detector
+                            else qc.check(result, detector=False))
+
+    return [checked(result) for result in results]

@@ -26,7 +26,15 @@ from typing import Any
 from mrishare import rules
 from mrishare.errors import RuleFileError
 
-__all__ = ["MEASURES", "QC_RULES", "QCTargets", "Target", "load_targets", "shipped"]
+__all__ = [
+    "MEASURES",
+    "QC_RULES",
+    "DetectorSettings",
+    "QCTargets",
+    "Target",
+    "load_targets",
+    "shipped",
+]
 
 QC_RULES = "deface_qc.yaml"
 """The shipped file of defacing targets (in :func:`mrishare.rules.folder`)."""
@@ -89,6 +97,69 @@ class Target:
 
 
 @dataclass(frozen=True)
+class DetectorSettings:
+    """How the face detector looks at renders (``face_detector`` in the file).
+
+    Parameters
+    ----------
+    frontal, profile : str
+        OpenCV cascade files (in ``cv2.data.haarcascades``) for faces seen from the front
+        and in profile.
+    views, profile_views : tuple of float
+        Viewing angles (degrees about the head's up axis) for each cascade.
+    step_mm : float
+        Pixel size of the renders.
+    scale_factor : float
+        Step between the sizes of face searched.
+    min_size_px : int
+        Smallest face searched, in pixels.
+    min_votes, profile_min_votes : int
+        Overlapping hits a box needs to count as a face, for each cascade.
+    why : str
+        The reason for these settings.
+    """
+
+    frontal: str
+    profile: str
+    views: tuple[float, ...]
+    profile_views: tuple[float, ...]
+    step_mm: float
+    scale_factor: float
+    min_size_px: int
+    min_votes: int
+    profile_min_votes: int
+    why: str
+
+
+_DETECTOR_FIELDS = ("frontal", "profile", "views", "profile_views", "step_mm", "scale_factor",
+                    "min_size_px", "min_votes", "profile_min_votes", "why")
+
+
+def _detector(entry: Any, where: str) -> DetectorSettings:
+    """Return the detector's settings from the file's ``face_detector`` section."""
+    if not isinstance(entry, dict) or set(entry) != set(_DETECTOR_FIELDS):
+        raise RuleFileError(f"{where}: expected exactly the fields {', '.join(_DETECTOR_FIELDS)}.")
+    for name in ("frontal", "profile"):
+        if not (isinstance(entry[name], str) and entry[name].endswith(".xml")):
+            raise RuleFileError(f"{where}: {name} must name a cascade file (.xml).")
+    angles = []
+    for name in ("views", "profile_views"):
+        if not isinstance(entry[name], list):
+            raise RuleFileError(f"{where}: {name} must be a list of angles in degrees.")
+        angles.append(tuple(_number(a, f"{where}: {name}") for a in entry[name]))
+    numbers = {n: _number(entry[n], f"{where}: {n}")
+               for n in ("step_mm", "scale_factor", "min_size_px", "min_votes",
+                         "profile_min_votes")}
+    if (numbers["step_mm"] <= 0 or numbers["scale_factor"] <= 1.0
+            or min(numbers["min_votes"], numbers["profile_min_votes"]) < 1):
+        raise RuleFileError(f"{where}: step_mm > 0, scale_factor > 1 and min_votes >= 1.")
+    return DetectorSettings(entry["frontal"], entry["profile"], angles[0], angles[1],
+                            numbers["step_mm"], numbers["scale_factor"],
+                            int(numbers["min_size_px"]), int(numbers["min_votes"]),
+                            int(numbers["profile_min_votes"]), str(entry["why"]).strip())
+
+
+@dataclass(frozen=True)
 class QCTargets:
     """Everything ``deface_qc.yaml`` says.
 
@@ -100,11 +171,21 @@ class QCTargets:
         Share of the face region holding tissue above which a face is still there.
     face_present_why : str
         The reason for that threshold.
+    detector : DetectorSettings
+        How the face detector looks at renders.
+    max_disagreement : float
+        Most the face region removed may differ between the registration that placed it
+        and an independent one.
+    disagreement_why : str
+        The reason for that limit.
     """
 
     targets: tuple[Target, ...]
     face_present_share: float
     face_present_why: str
+    detector: DetectorSettings
+    max_disagreement: float
+    disagreement_why: str
 
     def target(self, name: str) -> Target:
         """Return the target of the measure ``name``.
@@ -188,8 +269,10 @@ def load_targets(name: str | Path = QC_RULES) -> QCTargets:
     """
     where = rules.path(name).name
     content = rules.read_yaml(name)
-    if not isinstance(content, dict) or set(content) != {"targets", "face_present"}:
-        raise RuleFileError(f"{where}: expected exactly two sections, targets and face_present.")
+    sections = {"targets", "face_present", "face_detector", "agreement"}
+    if not isinstance(content, dict) or set(content) != sections:
+        raise RuleFileError(
+            f"{where}: expected exactly the sections {', '.join(sorted(sections))}.")
     entries = content["targets"]
     if not isinstance(entries, dict) or set(entries) != set(MEASURES):
         given = ", ".join(entries) if isinstance(entries, dict) else repr(entries)
@@ -203,7 +286,15 @@ def load_targets(name: str | Path = QC_RULES) -> QCTargets:
     share = _number(present["share"], f"{where}, face_present: share")
     if not 0.0 < share < 1.0:
         raise RuleFileError(f"{where}, face_present: share must be between 0 and 1, not {share}.")
-    return QCTargets(found, share, str(present["why"]).strip())
+    detector = _detector(content["face_detector"], f"{where}, face_detector")
+    agreement = content["agreement"]
+    if not isinstance(agreement, dict) or set(agreement) != {"max_difference", "why"}:
+        raise RuleFileError(f"{where}, agreement: expected the fields max_difference and why.")
+    limit = _number(agreement["max_difference"], f"{where}, agreement: max_difference")
+    if not 0.0 < limit < 1.0:
+        raise RuleFileError(f"{where}, agreement: max_difference must be between 0 and 1.")
+    return QCTargets(found, share, str(present["why"]).strip(), detector, limit,
+                     str(agreement["why"]).strip())
 
 
 @cache

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from mrishare import readers
 from mrishare import render as core_render
 
-__all__ = ["interactive_face", "picture_png"]
+__all__ = ["interactive_face", "picture_png", "show_detection"]
 
 
 def picture_png(picture: NDArray, *, scale: int = 2) -> bytes:
@@ -118,3 +118,42 @@ def interactive_face(
     lift.observe(draw, names="value")
     draw()
     return widgets.VBox([widgets.HBox([angle, lift]), picture])
+
+
+def show_detection(found: Any, *, title: str | None = None) -> Any:
+    """Return a figure of a face detector's renders with its boxes, one per view.
+
+    Parameters
+    ----------
+    found : mrishare.deface.detect.FaceDetection
+        What :func:`mrishare.deface.detect.detect_faces` returned.
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Green boxes: faces (enough overlapping hits); grey dashed: hits too few to count.
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> from mrishare.deface import detect
+    >>> found = detect.detect_faces(data.load_sample("template_head"))
+    >>> len(show_detection(found).axes) == len(found.views)
+    True
+    """
+    import matplotlib.pyplot as plt
+
+    from mrishare.qc import draw_detection
+
+    figure, axes = plt.subplots(1, len(found.views), figsize=(2.8 * len(found.views), 3.2))
+    plt.close(figure)
+    for ax, view in zip(np.ravel(axes), found.views, strict=True):
+        draw_detection(ax, view)
+        votes = max((box[4] for box in view.boxes), default=0)
+        ax.set_title(f"{view.view:.0f} deg: {'face' if view.faces else 'no face'} "
+                     f"({votes} hits)", fontsize=9)
+    if title:
+        figure.suptitle(title)
+    return figure

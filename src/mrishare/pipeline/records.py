@@ -29,7 +29,8 @@ __all__ = ["FRAME_COLUMNS", "ImageResult", "ParticipantResult", "PrepareResult",
 STATUSES = ("done", "failed", "incomplete")
 
 FRAME_COLUMNS = ("participant", "session", "image", "path", "defaced", "qc_passed",
-                 "brain_removed_ml", "face_removed_share", "head_fit")
+                 "brain_removed_ml", "face_removed_share", "head_fit",
+                 "face_share_disagreement")
 """The columns of :meth:`PrepareResult.to_frame`."""
 
 
@@ -50,12 +51,21 @@ class QCResult:
     summary : str
         :func:`mrishare.qc.summary`: each measure, its target, PASSED or FAILED.
     measures : dict of str to float
-        Measure name (``brain_removed_ml``, ``face_removed_share``, ``head_fit``) to value.
+        Measure name (``brain_removed_ml``, ``face_removed_share``, ``head_fit``,
+        ``face_share_disagreement``) to value.
+    face_before, face_after : bool or None
+        Whether the face detector found a face in renders before and after defacing
+        (None when it did not run).
+    detector : str
+        The detector's verdict: ``"passed"``, ``"failed"``, ``"could not run"`` or ``""``.
     """
 
     passed: bool
     summary: str = ""
     measures: dict[str, float] = field(default_factory=dict)
+    face_before: bool | None = None
+    face_after: bool | None = None
+    detector: str = ""
 
     @classmethod
     def from_report(cls, report: Any) -> QCResult:
@@ -71,8 +81,10 @@ class QCResult:
         """
         from mrishare import qc
 
+        before, after = report.face_found
         return cls(bool(report.passed), qc.summary(report),
-                   {name: float(value) for name, value in report.as_dict().items()})
+                   {name: float(value) for name, value in report.as_dict().items()},
+                   before, after, report.detector.status if report.detector else "")
 
     def line(self) -> str:
         """Return the verdict and the measures in one line, for a report's table.
@@ -89,6 +101,12 @@ class QCResult:
                 what = name.removesuffix("_ml").removesuffix("_share").replace("_", " ")
                 shown.append(f"{what} {value:.0%}" if unit == "share" else
                              f"{what} {value:.2f} {unit}")
+        if self.detector:
+            yes = {True: "yes", False: "no", None: "-"}
+            shown.append(f"face found in renders before: {yes[self.face_before]}, after: "
+                         f"{yes[self.face_after]}"
+                         + (" (check could not run)" if self.detector == "could not run"
+                            else ""))
         return ("passed: " if self.passed else "FAILED: ") + ", ".join(shown)
 
 
@@ -230,8 +248,11 @@ def _image(item: dict[str, Any]) -> ImageResult:
         measures = qc.get("measures")
         if measures is None:  # the flat layout of earlier versions
             measures = {k: v for k, v in qc.items() if k not in ("passed", "summary")}
+        found = {k: (None if qc.get(k) is None else bool(qc.get(k)))
+                 for k in ("face_before", "face_after")}
         qc = QCResult(bool(qc.get("passed", True)), str(qc.get("summary", "")),
-                      {str(k): float(v) for k, v in measures.items()})
+                      {str(k): float(v) for k, v in measures.items()},
+                      found["face_before"], found["face_after"], str(qc.get("detector", "")))
     return ImageResult(path=str(item["path"]), suffix=str(item["suffix"]),
                        session=str(item.get("session", "")),
                        defaced=str(item.get("defaced", "")), qc=qc,
