@@ -296,7 +296,7 @@ def to_bids(src: str | Path, dst: str | Path, key: Key, *, include_sex: bool = F
     """
     src, dst = check_source(src), Path(dst)
     check_destination(src, dst)
-    all_series, skipped = find_series(src)
+    all_series, skipped = find_series(src, jobs)
     report = BidsReport(dst, skipped=skipped, reproducible=key.reproducible)
     wanted = []
     for series in sorted(all_series, key=_order):

@@ -158,13 +158,38 @@ def _read_header(path: Path, tags: tuple[str, ...] = HEADER_TAGS) -> dict[str, A
     return info
 
 
-def find_series(src: str | Path) -> tuple[list[Series], list[Problem]]:
+def _when_or_reason(path: Path) -> dict[str, Any] | str:
+    """Return what :data:`_WHEN_TAGS` say of a file, or why it is skipped."""
+    try:
+        return _read_header(path, _WHEN_TAGS)
+    except BadInputError as error:
+        return str(error)
+
+
+def _read_all(paths: list[Path], jobs: int) -> list[dict[str, Any] | str]:
+    """Read :data:`_WHEN_TAGS` of every file, in ``jobs`` processes for a large study."""
+    if jobs > 1 and len(paths) >= _PARALLEL_FROM:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(_when_or_reason, paths, chunksize=64))
+    return [_when_or_reason(path) for path in paths]
+
+
+_PARALLEL_FROM = 300
+"""From this many files on, headers are read in parallel (below it, starting processes costs
+more than it saves)."""
+
+
+def find_series(src: str | Path, jobs: int = 1) -> tuple[list[Series], list[Problem]]:
     """Sort the DICOM files under ``src`` into series (reading headers only).
 
     Parameters
     ----------
     src : str or Path
         A folder of DICOM files, in any layout.
+    jobs : int, default 1
+        Processes that read headers at the same time (used from 300 files on).
 
     Returns
     -------
@@ -183,10 +208,12 @@ def find_series(src: str | Path) -> tuple[list[Series], list[Problem]]:
     src = Path(src)
     groups: dict[str, Series] = {}
     skipped = []
-    for path in sorted(p for p in src.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    paths = sorted(p for p in src.rglob("*") if p.is_file() and not p.name.startswith("."))
+    for path, info in zip(paths, _read_all(paths, jobs), strict=True):
         relative = path.relative_to(src).as_posix()
         try:
-            info = _read_header(path, _WHEN_TAGS)
+            if isinstance(info, str):
+                raise BadInputError(info)
             if info["SeriesInstanceUID"] not in groups:
                 info = _read_header(path)
         except BadInputError as error:
