@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mrishare import deface, qc
+from mrishare import data, deface, qc
 from mrishare.lessons import simulate
 
 
@@ -104,3 +104,16 @@ def test_a_misplaced_face_region_is_seen_by_the_independent_registration(result)
     assert report.independent_face_share < 0.95
     assert not report.measure("face_share_disagreement").passed
     assert not report.passed
+
+
+def test_a_slab_is_checked_without_the_independent_registration():
+    """A slab holds no whole head: QC says the second registration could not run, not fail."""
+    t1 = data.load_sample("participant_T1w")
+    slab = t1.slicer[:, :, 30:42]  # twelve slices through the face
+    assert deface.narrowest_extent_mm(slab) < deface.WHOLE_HEAD_MM
+    reference, carried = deface.deface_images(t1, [slab], detector=False)
+    assert reference.qc.independent_face_share is not None and not reference.qc.not_checked
+    assert carried.qc.independent_face_share is None
+    assert len(carried.qc.not_checked) == 1 and "a slab" in carried.qc.not_checked[0]
+    assert carried.qc.passed, qc.summary(carried.qc)
+    assert "a slab, not a whole head" in qc.summary(carried.qc)

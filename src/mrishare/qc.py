@@ -28,13 +28,19 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from mrishare.deface import DefaceResult, Target, voxel_ml
+from mrishare.deface import (
+    WHOLE_HEAD_MM,
+    DefaceResult,
+    Target,
+    narrowest_extent_mm,
+    voxel_ml,
+)
 from mrishare.deface import targets as _targets
 from mrishare.deface.detect import DetectorCheck
 from mrishare.errors import DefaceError
@@ -131,6 +137,9 @@ class QCReport:
         registration (NaN when it failed, None when not measured).
     detector : mrishare.deface.detect.DetectorCheck or None
         The face detector before and after (None when not run).
+    not_checked : list of str
+        Checks that could not run on this image, and why (e.g. the independent registration
+        on a slab that holds no whole head).
     """
 
     measures: list[Measure]
@@ -138,6 +147,7 @@ class QCReport:
     brain_removed_voxels: int
     independent_face_share: float | None = None
     detector: DetectorCheck | None = None
+    not_checked: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -300,8 +310,13 @@ def check(result: DefaceResult, *, detector: bool = True, independent: bool = Tr
                 t.passes(values[t.name]), t.why)
         for t in targets()
     ]
-    second = None
-    if independent:
+    second, not_checked = None, []
+    extent = narrowest_extent_mm(result.original)
+    if independent and extent < WHOLE_HEAD_MM:
+        not_checked.append(
+            f"independent registration: the image covers only {extent:.0f} mm along one axis "
+            "(a slab, not a whole head), so the face region cannot be placed a second time")
+    elif independent:
         policy = _targets.shipped()
         second = _independent_share(result)
         difference = abs(face_share - second) if np.isfinite(second) else 1.0
@@ -313,7 +328,7 @@ def check(result: DefaceResult, *, detector: bool = True, independent: bool = Tr
     found = _detect(result) if detector else None
     return QCReport(measures=measures, method=result.method,
                     brain_removed_voxels=brain_removed, independent_face_share=second,
-                    detector=found)
+                    detector=found, not_checked=not_checked)
 
 
 def summary(report: QCReport) -> str:
@@ -350,6 +365,7 @@ def summary(report: QCReport) -> str:
         lines.append(f"  face detector: {report.detector.sentence()} {mark}")
         if status == "failed":
             lines.append(f"    why: {_targets.shipped().detector.why}")
+    lines += [f"  {note} not checked" for note in report.not_checked]
     return "\n".join(lines)
 
 

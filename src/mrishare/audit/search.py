@@ -47,9 +47,6 @@ _SKIP_FACE_CHECK = re.compile(
     r"(mask|dseg|probseg|label|_roi|_bold|_dwi|_sbref|_epi|part-phase|_phase"
     r"|(^|/)(func|dwi|fmap|perf)/)", re.IGNORECASE)
 _DICOM_SUFFIXES = (".dcm", ".ima")
-# An image whose field of view is narrower than this along any axis holds no whole head (a
-# slab): the face check, which registers a whole template head, cannot run on it.
-_WHOLE_HEAD_MM = 100.0
 
 
 def is_nifti(data: bytes) -> bool:
@@ -233,11 +230,12 @@ class FileSearch:
             return
         if _SKIP_FACE_CHECK.search(self.rel):
             return
-        extent = [n * float(z) for n, z in zip(image.shape, image.header.get_zooms(),
-                                               strict=False)]
-        if min(extent) < _WHOLE_HEAD_MM:
+        from mrishare.deface import WHOLE_HEAD_MM, narrowest_extent_mm
+
+        extent = narrowest_extent_mm(image)
+        if extent < WHOLE_HEAD_MM:
             self.not_checked.append(
-                f"face present: {self.rel} covers only {min(extent):.0f} mm along one axis (a "
+                f"face present: {self.rel} covers only {extent:.0f} mm along one axis (a "
                 "slab, not a whole head); check its defacing in the prepare report")
             return
         try:

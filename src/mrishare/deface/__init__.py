@@ -54,8 +54,10 @@ from __future__ import annotations
 from mrishare.deface.apply import apply_mask
 from mrishare.deface.detect import DetectorCheck, FaceDetection, detect_faces
 from mrishare.deface.images import (
+    WHOLE_HEAD_MM,
     head_mask,
     load_image,
+    narrowest_extent_mm,
     scaling,
     stored_values,
     voxel_ml,
@@ -77,6 +79,7 @@ from mrishare.deface.template import (
 from mrishare.errors import DefaceError
 
 __all__ = [
+    "WHOLE_HEAD_MM",
     "FACE_PRESENT_SHARE",
     "LEVELS_MM",
     "METHODS",
@@ -103,6 +106,7 @@ __all__ = [
     "face_present",
     "head_mask",
     "load_image",
+    "narrowest_extent_mm",
     "load_targets",
     "quickshear_mask",
     "register",

@@ -39,11 +39,18 @@ __all__ = [
     "name_of",
     "scaling",
     "stored_values",
+    "narrowest_extent_mm",
     "voxel_ml",
+    "WHOLE_HEAD_MM",
 ]
 
 ImageLike = str | os.PathLike | nib.Nifti1Image
 """What the defacing functions accept: a path to a NIfTI file, or a loaded image."""
+
+WHOLE_HEAD_MM = 100.0
+"""An image narrower than this along any axis holds no whole head (a slab): checks that
+register a whole template head to it (the face-present check, QC's independent registration)
+cannot run on it."""
 
 HEAD_LEVEL = 0.15
 """Signal above this share of the 99th percentile of the positive values is head, not air."""
@@ -255,6 +262,27 @@ def voxel_ml(image: nib.Nifti1Image) -> float:
     0.008
     """
     return float(np.prod(np.linalg.norm(affine_of(image)[:3, :3], axis=0))) / 1000.0
+
+
+def narrowest_extent_mm(image: Any) -> float:
+    """Return the field of view of ``image`` along its narrowest voxel axis, in mm.
+
+    Parameters
+    ----------
+    image : nibabel image
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> slab = nib.Nifti1Image(np.zeros((64, 64, 12)), np.diag([4.0, 4.0, 4.0, 1.0]))
+    >>> narrowest_extent_mm(slab), narrowest_extent_mm(slab) < WHOLE_HEAD_MM
+    (48.0, True)
+    """
+    zooms = np.linalg.norm(affine_of(image)[:3, :3], axis=0)
+    return float(min(n * z for n, z in zip(image.shape[:3], zooms, strict=True)))
 
 
 class _Reread:
