@@ -19,6 +19,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 from numpy.typing import NDArray
+from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
 __all__ = ["write_dicom_series", "write_dicom_volumes", "write_screenshot"]
@@ -117,6 +118,20 @@ def _common_dataset(person: dict, study: dict, series: dict, sop_class: str):
     return ds
 
 
+def _save_slice(ds: Dataset, pixels: np.ndarray, path: Path) -> Path:
+    """Add the image pixel module of one slice (voxel (c, r) is pixel (r, c)) and save it."""
+    ds.MagneticFieldStrength = 3
+    ds.PatientPosition = "HFS"
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows, ds.Columns = pixels.shape[1], pixels.shape[0]
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.WindowCenter, ds.WindowWidth = 500, 1000
+    ds.PixelData = np.ascontiguousarray(pixels.T).tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
 def write_dicom_series(
     image: nib.Nifti1Image,
     folder: str | Path,
@@ -177,17 +192,7 @@ def write_dicom_series(
         ds.SpacingBetweenSlices = f"{zooms[2]:.6f}"
         for keyword, value in series["acquisition"].items():
             setattr(ds, keyword, value)
-        ds.MagneticFieldStrength = 3
-        ds.PatientPosition = "HFS"
-        ds.SamplesPerPixel = 1
-        ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.Rows, ds.Columns = data.shape[1], data.shape[0]
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-        ds.WindowCenter, ds.WindowWidth = 500, 1000
-        ds.PixelData = np.ascontiguousarray(data[:, :, k].T).tobytes()
-        path = folder / file_pattern.format(number)
-        ds.save_as(path, enforce_file_format=True)
-        paths.append(path)
+        paths.append(_save_slice(ds, data[:, :, k], folder / file_pattern.format(number)))
     return paths
 
 
@@ -327,15 +332,5 @@ def write_dicom_volumes(
                 "%H%M%S.%f")[:13]
             for keyword, value in attributes.items():
                 setattr(ds, keyword, value)
-            ds.MagneticFieldStrength = 3
-            ds.PatientPosition = "HFS"
-            ds.SamplesPerPixel = 1
-            ds.PhotometricInterpretation = "MONOCHROME2"
-            ds.Rows, ds.Columns = data.shape[1], data.shape[0]
-            ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-            ds.WindowCenter, ds.WindowWidth = 500, 1000
-            ds.PixelData = np.ascontiguousarray(data[:, :, k].T).tobytes()
-            path = folder / file_pattern.format(number)
-            ds.save_as(path, enforce_file_format=True)
-            paths.append(path)
+            paths.append(_save_slice(ds, data[:, :, k], folder / file_pattern.format(number)))
     return paths
