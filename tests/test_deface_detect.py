@@ -19,6 +19,7 @@ def test_the_face_is_found_before_and_not_after(name):
     assert 0 < found.before.rate <= 1 and found.after.rate == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [11, 12])
 def test_simulated_participants(seed):
     scan = simulate.simulate_scan(seed=seed, zooms=(1.5, 1.5, 1.5), truth=False)

@@ -17,6 +17,7 @@ ZOOMS = {"neck_shoulders": (1.5, 1.5, 1.5)}
 KINDS = ["nose_cut", "neck_shoulders", "off_centre", "oblique", "thick_axial", "fine"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_true_face_is_removed_and_no_brain(kind):
     head = heads.make_head(kind, seed=3, zooms=ZOOMS.get(kind))

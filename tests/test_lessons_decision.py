@@ -226,6 +226,7 @@ def test_click_through_carries_the_tested_tree():
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+@pytest.mark.browser
 def test_click_through_works_in_a_browser(tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists():
