@@ -118,6 +118,36 @@ def _common_dataset(person: dict, study: dict, series: dict, sop_class: str):
     return ds
 
 
+def _slice_dataset(person: dict, study: dict, series: dict, affine: NDArray[np.float64],
+                   k: int, number: int) -> Dataset:
+    """Return the header of slice ``k``, instance ``number``, without its pixels.
+
+    The common modules, the instance's UID, its place in space (DICOM's LPS coordinates) and
+    the series' acquisition parameters.
+    """
+    ds = _common_dataset(person, study, series, MR_IMAGE_STORAGE)
+    ds.SOPInstanceUID = _uid(series["uid"], number)
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(ds.SOPInstanceUID)
+    ds.InstanceNumber = number
+    ds.FrameOfReferenceUID = study["frame_uid"]
+    ds.PositionReferenceIndicator = ""
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "ND"]
+    lps = np.diag([-1.0, -1.0, 1.0])
+    matrix = lps @ affine[:3, :3]
+    zooms = np.linalg.norm(matrix, axis=0)
+    directions = matrix / zooms
+    position = lps @ (affine @ np.array([0.0, 0.0, k, 1.0]))[:3]
+    ds.ImagePositionPatient = [f"{v:.6f}" for v in position]
+    ds.ImageOrientationPatient = [f"{v:.8f}" for v in (*directions[:, 0], *directions[:, 1])]
+    ds.SliceLocation = f"{float(position @ directions[:, 2]):.6f}"
+    ds.PixelSpacing = [f"{zooms[1]:.6f}", f"{zooms[0]:.6f}"]
+    ds.SliceThickness = f"{zooms[2]:.6f}"
+    ds.SpacingBetweenSlices = f"{zooms[2]:.6f}"
+    for keyword, value in series["acquisition"].items():
+        setattr(ds, keyword, value)
+    return ds
+
+
 def _save_slice(ds: Dataset, pixels: np.ndarray, path: Path) -> Path:
     """Add the image pixel module of one slice (voxel (c, r) is pixel (r, c)) and save it."""
     ds.MagneticFieldStrength = 3
@@ -167,32 +197,12 @@ def write_dicom_series(
     data = np.asarray(image.dataobj)
     if data.dtype != np.uint16:
         raise TypeError(f"write_dicom_series needs uint16 data, got {data.dtype}")
-    lps = np.diag([-1.0, -1.0, 1.0])
-    matrix = lps @ np.asarray(image.affine, dtype=np.float64)[:3, :3]
-    zooms = np.linalg.norm(matrix, axis=0)
-    directions = matrix / zooms
-    normal = directions[:, 2]
+    affine = np.asarray(image.affine, dtype=np.float64)
     paths = []
     for k in range(data.shape[2]):
-        ds = _common_dataset(person, study, series, MR_IMAGE_STORAGE)
-        number = k + 1
-        ds.SOPInstanceUID = _uid(series["uid"], number)
-        ds.file_meta.MediaStorageSOPInstanceUID = UID(ds.SOPInstanceUID)
-        ds.InstanceNumber = number
+        ds = _slice_dataset(person, study, series, affine, k, number=k + 1)
         ds.AcquisitionNumber = 1
-        ds.FrameOfReferenceUID = study["frame_uid"]
-        ds.PositionReferenceIndicator = ""
-        ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "ND"]
-        position = lps @ (image.affine @ np.array([0.0, 0.0, k, 1.0]))[:3]
-        ds.ImagePositionPatient = [f"{v:.6f}" for v in position]
-        ds.ImageOrientationPatient = [f"{v:.8f}" for v in (*directions[:, 0], *directions[:, 1])]
-        ds.SliceLocation = f"{float(position @ normal):.6f}"
-        ds.PixelSpacing = [f"{zooms[1]:.6f}", f"{zooms[0]:.6f}"]
-        ds.SliceThickness = f"{zooms[2]:.6f}"
-        ds.SpacingBetweenSlices = f"{zooms[2]:.6f}"
-        for keyword, value in series["acquisition"].items():
-            setattr(ds, keyword, value)
-        paths.append(_save_slice(ds, data[:, :, k], folder / file_pattern.format(number)))
+        paths.append(_save_slice(ds, data[:, :, k], folder / file_pattern.format(k + 1)))
     return paths
 
 
@@ -291,11 +301,6 @@ def write_dicom_volumes(
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    lps = np.diag([-1.0, -1.0, 1.0])
-    matrix = lps @ affine[:3, :3]
-    zooms = np.linalg.norm(matrix, axis=0)
-    directions = matrix / zooms
-    normal = directions[:, 2]
     start = dt.datetime.strptime(str(series["time"])[:6], "%H%M%S")
     repetition = float(series["acquisition"].get("RepetitionTime", 0))
     paths, number = [], 0
@@ -304,26 +309,10 @@ def write_dicom_volumes(
             raise TypeError(f"write_dicom_volumes needs uint16 data, got {data.dtype}")
         for k in range(data.shape[2]):
             number += 1
-            ds = _common_dataset(person, study, series, MR_IMAGE_STORAGE)
-            ds.SOPInstanceUID = _uid(series["uid"], number)
-            ds.file_meta.MediaStorageSOPInstanceUID = UID(ds.SOPInstanceUID)
-            ds.InstanceNumber = number
+            ds = _slice_dataset(person, study, series, affine, k, number)
             ds.AcquisitionNumber = volume_index + 1
             ds.TemporalPositionIdentifier = volume_index + 1
             ds.NumberOfTemporalPositions = len(volumes)
-            ds.FrameOfReferenceUID = study["frame_uid"]
-            ds.PositionReferenceIndicator = ""
-            ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "ND"]
-            position = lps @ (affine @ np.array([0.0, 0.0, k, 1.0]))[:3]
-            ds.ImagePositionPatient = [f"{v:.6f}" for v in position]
-            ds.ImageOrientationPatient = [f"{v:.8f}"
-                                          for v in (*directions[:, 0], *directions[:, 1])]
-            ds.SliceLocation = f"{float(position @ normal):.6f}"
-            ds.PixelSpacing = [f"{zooms[1]:.6f}", f"{zooms[0]:.6f}"]
-            ds.SliceThickness = f"{zooms[2]:.6f}"
-            ds.SpacingBetweenSlices = f"{zooms[2]:.6f}"
-            for keyword, value in series["acquisition"].items():
-                setattr(ds, keyword, value)
             offset = volume_index * repetition
             if slice_times_ms is not None:
                 ds.TriggerTime = f"{slice_times_ms[k]:.1f}"
