@@ -2,8 +2,11 @@
 
 :func:`measure` runs a command inside a fresh wrapper process and reads the wall time and
 the peak resident memory of the command (``getrusage(RUSAGE_CHILDREN)`` in the wrapper sees
-only that command). :func:`row` builds one row of the table that ``benchmarks/run.py``
-prints, with the ratio to a reference measured in the same run.
+only that command). :func:`compare` times several commands in interleaved rounds and keeps
+each one's fastest run, so that a moment when the machine is busy does not fall on one
+command only.
+:func:`row` builds one row of the table that ``benchmarks/run.py`` prints, with the ratio to
+a reference measured in the same run.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 _WRAPPER = """
@@ -40,6 +44,24 @@ def measure(
             raise RuntimeError(f"{' '.join(map(str, command[:5]))} exited with {measured['rc']}")
         runs.append(measured)
     return {"s": statistics.median(r["s"] for r in runs), "mb": max(r["mb"] for r in runs)}
+
+
+def compare(commands: dict[str, list], rounds: int = 3,
+            before_each: Callable[[], None] | None = None) -> dict[str, dict[str, float]]:
+    """Run each command once per round, in turn; return its fastest seconds and largest MB.
+
+    ``before_each`` runs before every command (e.g. to empty the output folder).
+    """
+    best: dict[str, dict[str, float]] = {}
+    for _ in range(rounds):
+        for name, command in commands.items():
+            if before_each is not None:
+                before_each()
+            measured = measure(command)
+            seen = best.setdefault(name, {"s": float("inf"), "mb": 0.0})
+            seen["s"] = min(seen["s"], measured["s"])
+            seen["mb"] = max(seen["mb"], measured["mb"])
+    return best
 
 
 def python(code: str) -> list[str]:

@@ -140,31 +140,37 @@ def test_a_source_that_is_not_a_folder_is_a_source_error(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def _dirty(original):
-    """A converter whose output NIfTI carries identifiers in every header carrier."""
+def _each_series(change):
+    """A convert_study whose result for each series passes through ``change(files, done)``."""
+    original = convert.convert_study
 
-    def convert_series(files, work):
-        done = original(files, work)
-        description = str(pydicom.dcmread(files[0]).SeriesDescription)
-        dirty = []
-        for image in done.images:
-            img = nib.load(image)
-            img.header["db_name"] = b"Quaggafam"
-            img.header["intent_name"] = b"QZP0047131"
-            img.header.extensions.append(nifti1.Nifti1Extension(6, description.encode()))
-            target = image.with_name("image.nii.gz")
-            with open(target, "wb") as f, gzip.GzipFile(f"{description}.nii", "wb", fileobj=f,
-                                                        mtime=1710145812) as gz:
-                gz.write(img.to_bytes())
-            image.unlink()
-            dirty.append(target)
-        return convert.Conversion(dirty, done.message)
+    def convert_study(series, work, jobs=1):
+        return [change(files, done)
+                for (_, files), done in zip(series, original(series, work, jobs), strict=True)]
 
-    return convert_series
+    return convert_study
+
+
+def _dirty(files, done):
+    """Make a converted series carry identifiers in every header carrier."""
+    description = str(pydicom.dcmread(files[0]).SeriesDescription)
+    dirty = []
+    for image in done.images:
+        img = nib.load(image)
+        img.header["db_name"] = b"Quaggafam"
+        img.header["intent_name"] = b"QZP0047131"
+        img.header.extensions.append(nifti1.Nifti1Extension(6, description.encode()))
+        target = image.with_name("image.nii.gz")
+        with open(target, "wb") as f, gzip.GzipFile(f"{description}.nii", "wb", fileobj=f,
+                                                    mtime=1710145812) as gz:
+            gz.write(img.to_bytes())
+        image.unlink()
+        dirty.append(target)
+    return convert.Conversion(dirty, done.message)
 
 
 def test_identifiers_planted_in_converter_output_are_removed(study, tmp_path, monkeypatch):
-    monkeypatch.setattr(convert, "convert_series", _dirty(convert.convert_series))
+    monkeypatch.setattr(convert, "convert_study", _each_series(_dirty))
     report = bids.to_bids(study[0], tmp_path / "bids", KEY)
     assert len(report.written) == 6 and not report.failed
     for where, content in all_text(tmp_path / "bids"):
@@ -176,10 +182,7 @@ def test_identifiers_planted_in_converter_output_are_removed(study, tmp_path, mo
 
 @pytest.mark.parametrize("damage", ["dicom-extension", "corrupt-gz", "no-output", "split"])
 def test_bad_series_are_named_and_the_rest_is_done(study, tmp_path, monkeypatch, damage):
-    original = convert.convert_series
-
-    def convert_series(files, work):
-        done = original(files, work)
+    def damaged(files, done):
         if "t2" not in str(pydicom.dcmread(files[0]).SeriesDescription).lower():
             return done
         image = done.images[0]
@@ -196,7 +199,7 @@ def test_bad_series_are_named_and_the_rest_is_done(study, tmp_path, monkeypatch,
         image.unlink()
         return convert.Conversion([] if damage == "no-output" else [target], "Error: simulated")
 
-    monkeypatch.setattr(convert, "convert_series", convert_series)
+    monkeypatch.setattr(convert, "convert_study", _each_series(damaged))
     report = bids.to_bids(study[0], tmp_path / "bids", KEY)
     assert len(report.written) == 3 and len(report.failed) == 3
     expected = {"dicom-extension": "DICOM header", "corrupt-gz": "damaged gzip",

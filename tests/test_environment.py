@@ -51,7 +51,7 @@ TOOLS = {
 CORE = {
     "numpy", "scipy", "nibabel", "pydicom", "matplotlib", "scikit-image", "simpleitk",
     "dcm2niix", "bidsschematools", "dicom-anonymizer", "pooch", "tqdm", "pandas", "pyyaml",
-    "jinja2", "filelock", "opencv-python-headless",
+    "jinja2", "filelock", "opencv-python-headless", "isal",
 }
 
 

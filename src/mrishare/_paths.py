@@ -7,7 +7,6 @@ every file appears under its name only once it is complete.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import os
 import tempfile
@@ -15,9 +14,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from isal import igzip
+
 from mrishare.errors import DestinationError, SourceError
 
 __all__ = [
+    "GZIP_LEVEL",
     "DestinationError",
     "atomic_write",
     "check_destination",
@@ -187,8 +189,16 @@ def check_destination(src: str | Path, dst: str | Path, *, reuse: str | None = N
     return dst
 
 
-def write_gzip(path: str | os.PathLike, payload: bytes | Iterable[bytes], level: int = 6
-               ) -> Path:
+GZIP_LEVEL = 2
+"""The compression level of every ``.gz`` mrishare writes (ISA-L's levels run from 0 to 3).
+
+At level 2, ISA-L (the ``isal`` package) makes files about the size zlib's level 6 makes,
+5 to 20 times faster than zlib at any level; any gzip reader reads them.
+"""
+
+
+def write_gzip(path: str | os.PathLike, payload: bytes | Iterable[bytes],
+               level: int = GZIP_LEVEL) -> Path:
     r"""Write ``payload`` gzip-compressed, with no file name and modification time 0.
 
     The gzip header then says nothing about the original file or when it was made, and
@@ -201,8 +211,8 @@ def write_gzip(path: str | os.PathLike, payload: bytes | Iterable[bytes], level:
         The file to write.
     payload : bytes or iterable of bytes
         What to compress.
-    level : int, default 6
-        The gzip compression level.
+    level : int, default :data:`GZIP_LEVEL`
+        ISA-L's compression level, 0 (fastest) to 3.
 
     Returns
     -------
@@ -210,7 +220,7 @@ def write_gzip(path: str | os.PathLike, payload: bytes | Iterable[bytes], level:
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import gzip, tempfile, pathlib
     >>> path = write_gzip(pathlib.Path(tempfile.mkdtemp()) / "x.gz", b"abc")
     >>> raw = path.read_bytes()
     >>> gzip.decompress(raw), raw[3:8]  # flags (no file name) and mtime: zero
@@ -218,7 +228,8 @@ def write_gzip(path: str | os.PathLike, payload: bytes | Iterable[bytes], level:
     """
     path = Path(path)
     with atomic_write(path) as f:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0, compresslevel=level) as gz:
+        with igzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0,
+                            compresslevel=level) as gz:
             for chunk in [payload] if isinstance(payload, bytes) else payload:
                 gz.write(chunk)
     return path

@@ -30,11 +30,9 @@ False
 from __future__ import annotations
 
 import functools
-import gzip
 import io
 import os
 import warnings
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,13 +40,14 @@ from typing import Any
 
 import numpy as np
 import pydicom
+from isal import igzip, isal_zlib
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import BaseTag
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from mrishare._paths import atomic_write, write_gzip
+from mrishare._paths import GZIP_LEVEL, atomic_write, write_gzip
 from mrishare.errors import BadInputError, NiftiReadError
 
 __all__ = [
@@ -251,8 +250,8 @@ def _read_bytes(path: Path) -> bytes:
             )
         return raw
     try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as error:
+        return igzip.decompress(raw)
+    except (OSError, EOFError, isal_zlib.error) as error:
         raise NiftiReadError(
             f"{path} is a damaged gzip file ({error}). The copy is probably incomplete: "
             "copy or download it again, or convert the DICOM series again."
@@ -372,7 +371,8 @@ def _to_bytes(header: Any, data: bytes) -> bytes:
     return out.getvalue()
 
 
-def _write_payload(path: Path, payload: bytes | Iterable[bytes], level: int = 6) -> Path:
+def _write_payload(path: Path, payload: bytes | Iterable[bytes], level: int = GZIP_LEVEL
+                   ) -> Path:
     if path.name.endswith(".gz"):
         return write_gzip(path, payload, level)
     with atomic_write(path) as f:
@@ -381,7 +381,8 @@ def _write_payload(path: Path, payload: bytes | Iterable[bytes], level: int = 6)
     return path
 
 
-def write_nifti_raw(header: Any, data: bytes, path: str | os.PathLike, level: int = 6) -> Path:
+def write_nifti_raw(header: Any, data: bytes, path: str | os.PathLike,
+                    level: int = GZIP_LEVEL) -> Path:
     """Write a NIfTI header and a stored image data block, nothing else, atomically.
 
     The data block is written byte for byte after the header (no re-quantising); the
@@ -396,8 +397,8 @@ def write_nifti_raw(header: Any, data: bytes, path: str | os.PathLike, level: in
         The image data block, as :func:`read_nifti_raw` returns it.
     path : str or path-like
         ``.nii`` or ``.nii.gz``.
-    level : int, default 6
-        The gzip compression level.
+    level : int, default :data:`mrishare._paths.GZIP_LEVEL`
+        ISA-L's compression level, 0 to 3.
 
     Returns
     -------
@@ -415,7 +416,7 @@ def write_nifti_raw(header: Any, data: bytes, path: str | os.PathLike, level: in
     return _write_payload(Path(path), _to_bytes(header, data), level)
 
 
-def save_nifti(img: Any, path: str | os.PathLike, level: int = 1) -> Path:
+def save_nifti(img: Any, path: str | os.PathLike, level: int = GZIP_LEVEL) -> Path:
     """Save an image without re-quantising its voxels, gzip header empty, atomically.
 
     nibabel's own ``save`` recomputes the scaling (``scl_slope``, ``scl_inter``) of
@@ -429,9 +430,8 @@ def save_nifti(img: Any, path: str | os.PathLike, level: int = 1) -> Path:
         The image.
     path : str or path-like
         ``.nii.gz`` (gzip with no file name and mtime 0) or ``.nii``.
-    level : int, default 1
-        gzip compression level; 1 is nibabel's default too (fast; MRI volumes, and defaced
-        ones most of all, are largely zeros and compress well anyway).
+    level : int, default :data:`mrishare._paths.GZIP_LEVEL`
+        ISA-L's compression level, 0 to 3.
 
     Returns
     -------

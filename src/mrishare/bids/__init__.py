@@ -48,7 +48,13 @@ Examples
 """
 
 from mrishare.bids.build import BidsReport, to_bids
-from mrishare.bids.convert import Conversion, convert_series, dcm2niix_path, run_dcm2niix
+from mrishare.bids.convert import (
+    Conversion,
+    convert_series,
+    convert_study,
+    dcm2niix_path,
+    run_dcm2niix,
+)
 from mrishare.bids.dataset import dataset_readme, shift_datetime
 from mrishare.bids.listing import SeriesRow, format_table, list_series, snippet, summary_line
 from mrishare.bids.mapping import (
@@ -91,6 +97,7 @@ __all__ = [
     "classify",
     "combine",
     "convert_series",
+    "convert_study",
     "dataset_readme",
     "dcm2niix_path",
     "default_mapping",

@@ -33,10 +33,7 @@ from mrishare.bids.session import WrittenImage
 from mrishare.errors import BadInputError
 from mrishare.keys import Key
 
-__all__ = ["GZIP_LEVEL", "BidsReport", "to_bids"]
-
-GZIP_LEVEL = 1
-"""gzip level of the images written (level 6 makes files about 1 % smaller, 5 times slower)."""
+__all__ = ["BidsReport", "to_bids"]
 
 log = logging.getLogger("mrishare")
 
@@ -151,19 +148,17 @@ def _convert_problem(series: Series, converted: convert.Conversion) -> Problem:
                    "were converted.")
 
 
-def _convert_and_write(item: _Wanted, stem: _Stem, work: Path, build: Path
-                       ) -> tuple[list[WrittenImage] | Problem, list[str]]:
-    """Convert one series and scrub it into the dataset (one job of the thread pool).
+def _write_series(item: _Wanted, converted: convert.Conversion, stem: _Stem, build: Path
+                  ) -> tuple[list[WrittenImage] | Problem, list[str]]:
+    """Scrub one converted series into the dataset (one job of the thread pool).
 
     Returns its images (or a Problem) and the sidecar fields dropped.
     """
     dropped: list[str] = []
-    done = _write_series(item, convert.convert_series(item.series.files, work), stem, build,
-                         dropped)
-    return done, dropped
+    return _write_images(item, converted, stem, build, dropped), dropped
 
 
-def _write_series(item: _Wanted, converted: convert.Conversion, stem: _Stem, build: Path,
+def _write_images(item: _Wanted, converted: convert.Conversion, stem: _Stem, build: Path,
                   dropped_fields: list[str]) -> list[WrittenImage] | Problem:
     """Scrub one converted series into the dataset; return its images or a Problem."""
     series = item.series
@@ -187,12 +182,11 @@ def _write_series(item: _Wanted, converted: convert.Conversion, stem: _Stem, bui
         relative = stem.path(output)
         image, target = output.image, build / relative
         try:
-            # Scrubbed uncompressed beside dcm2niix's file, then compressed at a fast level
-            # (nearly the same size as level 6, four to five times faster).
+            # Scrubbed uncompressed beside dcm2niix's file, then compressed.
             plain = image.with_name(f"{image.name.split('.')[0]}_scrubbed.nii")
             _nifti.scrub_nifti(image, plain)
             target.parent.mkdir(parents=True, exist_ok=True)
-            readers.write_gzip(target, plain.read_bytes(), GZIP_LEVEL)
+            readers.write_gzip(target, plain.read_bytes())
         except BadInputError as error:  # a damaged image, or a DICOM header in an extension
             return undo(Problem(series.folder,
                                 f"{error}".replace(str(image), "the converted image")))
@@ -313,13 +307,12 @@ def to_bids(src: str | Path, dst: str | Path, key: Key, *, include_sex: bool = F
     build = Path(tempfile.mkdtemp(prefix=".mrishare-", dir=dst.parent))
     work = Path(tempfile.mkdtemp(prefix="mrishare-convert-"))
     try:
-        # dcm2niix runs as its own process and zlib releases the GIL: threads convert and
-        # compress series side by side.
+        conversions = convert.convert_study([(w.series.uid, w.series.files) for w in wanted],
+                                            work, jobs)
+        # zlib releases the GIL: threads scrub and compress series side by side.
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            results = list(pool.map(
-                lambda job: _convert_and_write(job[1], job[2], work / f"{job[0]:04d}", build),
-                ((n, item, stem) for n, (item, stem) in enumerate(zip(wanted, stems,
-                                                                      strict=True)))))
+            results = list(pool.map(_write_series, wanted, conversions, stems,
+                                    [build] * len(wanted)))
         by_session: dict[str, list[WrittenImage]] = defaultdict(list)
         scans: dict[Path, list[dict[str, str]]] = defaultdict(list)
         participants: dict[str, dict[str, str]] = {}

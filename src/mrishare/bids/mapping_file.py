@@ -40,7 +40,7 @@ def _lines(text: str) -> list[int]:
     import yaml
 
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=rules.yaml_loader())
     except yaml.YAMLError:
         return []
     if isinstance(root, yaml.MappingNode):

@@ -196,7 +196,7 @@ def _lines(text: str) -> dict[tuple[Any, ...], int]:
             for index, item in enumerate(node.value):
                 walk(item, (*where, index))
 
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    root = yaml.compose(text, Loader=rules.yaml_loader())
     if root is not None:
         walk(root, ())
     return found

@@ -53,7 +53,7 @@ from typing import Any
 
 from mrishare.errors import RuleFileError
 
-__all__ = ["folder", "path", "read_tsv", "read_tsv_numbered", "read_yaml"]
+__all__ = ["folder", "path", "read_tsv", "read_tsv_numbered", "read_yaml", "yaml_loader"]
 
 
 def folder() -> Path:
@@ -224,6 +224,27 @@ def read_tsv_numbered(
     return rows
 
 
+def yaml_loader() -> Any:
+    """Return PyYAML's safe loader: the one built on libyaml when there is one.
+
+    Both give the same results; libyaml's is many times faster.
+
+    Returns
+    -------
+    type
+        ``yaml.CSafeLoader``, else ``yaml.SafeLoader``.
+
+    Examples
+    --------
+    >>> import yaml
+    >>> yaml.load("a: [1, 2]", Loader=yaml_loader())
+    {'a': [1, 2]}
+    """
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(name: str | Path) -> Any:
     r"""Read a YAML rule file, saying where it is malformed.
 
@@ -258,7 +279,8 @@ def read_yaml(name: str | Path) -> Any:
 
     where = path(name)
     try:
-        content = yaml.safe_load(where.read_text(encoding="utf-8"))
+        # libyaml's parser where PyYAML has it (the same results, many times faster)
+        content = yaml.load(where.read_text(encoding="utf-8"), Loader=yaml_loader())
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         place = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
