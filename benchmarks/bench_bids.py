@@ -1,9 +1,9 @@
 """How long `mrishare to-bids` takes on the sample study, next to bare dcm2niix.
 
 Both run as whole processes on the same copy of the DICOM study, in the same run, three
-rounds interleaved, the fastest of each kept: bare ``dcm2niix -z y`` (the floor: conversion only, no mapping, scrubbing or BIDS
-files) and the full ``mrishare to-bids`` command. Target: to-bids takes at most 3 times as
-long.
+rounds interleaved, the fastest of each kept: bare ``dcm2niix -z y`` (the floor: conversion
+only, no mapping, scrubbing or BIDS files) and the full ``mrishare to-bids`` command.
+Target: to-bids takes at most 3 times as long.
 
 Run alone: ``python benchmarks/bench_bids.py``.
 """
