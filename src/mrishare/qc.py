@@ -43,6 +43,7 @@ from mrishare.deface import (
 )
 from mrishare.deface import targets as _targets
 from mrishare.deface.detect import DetectorCheck
+from mrishare.deface.masks import PackedMask
 from mrishare.errors import DefaceError
 
 __all__ = [
@@ -226,9 +227,14 @@ def _face_share(result: DefaceResult, face: NDArray[np.bool_],
 
     ``face`` may be on a subgrid: every n-th voxel of the image, as ``every`` says.
     """
-    tissue = face & result.tissue_mask()[every]
-    total = int(tissue.sum())
-    return float((tissue & result.removed[every]).sum() / total) if total else 0.0
+    tissue = result.tissue_bits()
+    if every == (slice(None),) * 3:  # counted one bit per voxel: no image-sized array
+        face_bits = PackedMask.pack(face)
+        total, inside = tissue.count(face_bits), tissue.count(face_bits, result.removed)
+    else:
+        both = face & tissue.unpack(every)
+        total, inside = int(both.sum()), int(np.count_nonzero(both & result.removed[every]))
+    return float(inside / total) if total else 0.0
 
 
 _CHECK_MM = 2.0  # the independent face region is measured on voxels of about this size
@@ -264,8 +270,9 @@ def _detect(result: DefaceResult) -> DetectorCheck:
     from mrishare.deface.images import stored_values
 
     frame = upright(result)
-    before = detect_faces(result.original, frame=frame, values=result.original_values())
     after = detect_faces(result.image, frame=frame, values=stored_values(result.image))
+    with result.original_in_place() as values:  # no second copy of the image
+        before = detect_faces(result.original, frame=frame, values=values)
     return DetectorCheck(before, after)
 
 
@@ -298,7 +305,7 @@ def check(result: DefaceResult, *, detector: bool = True, independent: bool = Tr
     >>> report.measure("brain_removed_ml").value
     0.0
     """
-    brain_removed = int((result.removed & result.brain).sum())
+    brain_removed = result.brain_mask.count(result.removed)
     face_share = _face_share(result, result.face)
     values = {
         "brain_removed_ml": brain_removed * voxel_ml(result.original),

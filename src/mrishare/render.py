@@ -331,20 +331,28 @@ def show_face(
     return figure
 
 
-def _sitk_source(values: NDArray) -> Any:
-    """Return a SimpleITK image of voxel values in (i, j, k) order, with unit spacing."""
+def _plane(values: NDArray, voxels: NDArray, shape: NDArray, nearest: bool) -> NDArray:
+    """Return ``values`` sampled on one plane (``voxels``: output index -> input index).
+
+    Only the block of the volume the plane passes through is handed to SimpleITK, so a
+    plane of a large scan costs little memory.
+    """
     import SimpleITK as sitk
 
-    return sitk.GetImageFromArray(np.ascontiguousarray(values.T))
-
-
-def _sample(source: Any, voxels: NDArray, shape: NDArray, nearest: bool) -> NDArray:
-    """Return ``source`` sampled at output voxels (``voxels``: output index -> input index)."""
-    import SimpleITK as sitk
-
+    corners = np.array(np.meshgrid(*[[0, max(int(n) - 1, 0)] for n in shape], indexing="ij"))
+    inside = voxels[:3, :3] @ corners.reshape(3, -1) + voxels[:3, 3:4]
+    size = np.array(values.shape[:3])
+    low = np.clip(np.floor(inside.min(axis=1)).astype(int) - 1, 0, size - 1)
+    high = np.clip(np.ceil(inside.max(axis=1)).astype(int) + 2, low + 1, size)
+    block = values[low[0]:high[0], low[1]:high[1], low[2]:high[2]]
+    if block.dtype == np.bool_:
+        block = block.view(np.uint8)
+    elif block.dtype.kind == "f":
+        block = np.nan_to_num(block)
+    source = sitk.GetImageFromArray(np.ascontiguousarray(block.T))
     transform = sitk.AffineTransform(3)
     transform.SetMatrix(voxels[:3, :3].ravel().tolist())
-    transform.SetTranslation(voxels[:3, 3].tolist())
+    transform.SetTranslation((voxels[:3, 3] - low).tolist())
     out = sitk.Resample(
         source, [int(n) for n in shape], transform,
         sitk.sitkNearestNeighbor if nearest else sitk.sitkLinear, (0.0, 0.0, 0.0),
@@ -412,10 +420,8 @@ def slices(
     shape = np.array([int(np.ceil((h - low) / step)) + 1 for low, h in zip(lo, hi, strict=True)])
     centre = (lo + hi) / 2 if position is None else np.asarray(position, float)
     index = np.clip(np.round((centre - lo) / step).astype(int), 0, shape - 1)
-    # Only the three planes are resampled (1.5 mm, RAS), never the whole volume.
-    sources = [(_sitk_source(np.nan_to_num(raw) if raw.dtype.kind == "f" else raw), False)]
-    sources += [(None if m is None else _sitk_source(np.asarray(m, np.uint8)), True)
-                for m in (overlay, overlay2)]
+    # Only the three planes are resampled (1.5 mm, RAS), each from the block it crosses.
+    sources = [(raw, False), *[(m, True) for m in (overlay, overlay2)]]
     planes: list[list[Any]] = []
     for axis in range(3):
         plane_shape = shape.copy()
@@ -425,7 +431,7 @@ def slices(
         target[axis, 3] = lo[axis] + index[axis] * step
         voxels = np.linalg.inv(affine) @ target
         planes.append([None if source is None else
-                       _sample(source, voxels, plane_shape, nearest).squeeze(axis)
+                       _plane(source, voxels, plane_shape, nearest).squeeze(axis)
                        for source, nearest in sources])
     top = np.percentile(np.concatenate([p[0].ravel() for p in planes]), 99.5) or 1.0
     names = ("sagittal", "coronal", "axial")

@@ -121,7 +121,7 @@ def downsample(data: NDArray, affine: NDArray[np.float64], target_mm: float, *,
                               b: shape[1] * factors[1]: factors[1],
                               c: shape[2] * factors[2]: factors[2]]
     small *= np.float32(1.0 / (factors[0] * factors[1] * factors[2]))
-    small = np.nan_to_num(small, nan=0.0, posinf=0.0, neginf=0.0)
+    small = np.nan_to_num(small, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
     step = np.diag([*factors, 1]).astype(float)
     step[:3, 3] = (np.asarray(factors) - 1) / 2.0
     return small.astype(np.float32, copy=False), affine @ step

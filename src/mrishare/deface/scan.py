@@ -17,6 +17,8 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +36,7 @@ from mrishare.deface.images import (
     name_of,
     stored_values,
 )
+from mrishare.deface.masks import PackedMask
 from mrishare.deface.quickshear import quickshear_mask
 from mrishare.deface.registration import Grid, Registration, register
 from mrishare.deface.template import carry, reduced, register_template
@@ -57,8 +60,9 @@ class DefaceResult:
         Voxels set to zero.
     face : numpy.ndarray of bool
         The template's face region in this grid (what should be removed).
-    brain : numpy.ndarray of bool
-        The template's brain mask in this grid (what must stay).
+    brain_mask : PackedMask
+        The template's brain mask in this grid (what must stay), one bit per voxel;
+        :attr:`brain` gives it as a numpy array.
     method : str
         ``"template"`` or ``"quickshear"``.
     registration : Registration
@@ -67,8 +71,9 @@ class DefaceResult:
         The input, untouched.
     name : str
         A label for messages (never written into outputs).
-    tissue : numpy.ndarray of bool, optional
-        Where the input showed signal (:func:`mrishare.deface.head_mask`), before defacing.
+    tissue : PackedMask, optional
+        Where the input showed signal (:func:`mrishare.deface.head_mask`), before defacing,
+        one bit per voxel (see :meth:`tissue_mask`).
     removed_values : tuple (image, mask, values), optional
         The defaced image, the voxels zeroed in it and their stored values as they were, so
         the input can be seen again without reading it a second time
@@ -81,14 +86,19 @@ class DefaceResult:
     image: nib.Nifti1Image
     removed: NDArray[np.bool_]
     face: NDArray[np.bool_]
-    brain: NDArray[np.bool_]
+    brain_mask: PackedMask
     method: str
     registration: Registration
     original: nib.Nifti1Image
     name: str = "the image"
-    tissue: NDArray[np.bool_] | None = None
+    tissue: PackedMask | None = None
     removed_values: tuple[Any, NDArray[np.bool_], NDArray] | None = None
     reduced: Grid | None = None
+
+    @property
+    def brain(self) -> NDArray[np.bool_]:
+        """The template's brain mask in this grid, as a new numpy array."""
+        return self.brain_mask.unpack()
 
     def original_values(self) -> NDArray:
         """Return the input's stored values (put back together, or read again).
@@ -112,6 +122,42 @@ class DefaceResult:
         values[zeroed] = before
         return values
 
+    @contextlib.contextmanager
+    def original_in_place(self) -> Iterator[NDArray]:
+        """Lend the input's stored values by putting the removed ones back for a while.
+
+        Within the ``with`` block the defaced image's own array holds the input's values
+        (no copy of the image is made); on leaving it, the removed voxels are zeroed again,
+        even after an error. Where that array is not at hand, a copy is lent instead
+        (:meth:`original_values`).
+
+        Yields
+        ------
+        numpy.ndarray
+            The stored values; only read them.
+
+        Examples
+        --------
+        >>> from mrishare import data
+        >>> result = deface(data.sample_path("participant_T1w"))
+        >>> with result.original_in_place() as values:
+        ...     bool((values == stored_values(result.original)).all())
+        True
+        >>> int(np.abs(stored_values(result.image)[result.removed]).max())
+        0
+        """
+        if self.removed_values is None or self.removed_values[0] is not self.image:
+            yield self.original_values()
+            return
+        _, zeroed, before = self.removed_values
+        values = stored_values(self.image)
+        after = values[zeroed]
+        values[zeroed] = before
+        try:
+            yield values
+        finally:
+            values[zeroed] = after
+
     def tissue_mask(self) -> NDArray[np.bool_]:
         """Return where the input showed signal, before defacing.
 
@@ -121,7 +167,16 @@ class DefaceResult:
         """
         if self.tissue is None:
             return head_mask(self.original_values())
-        return self.tissue
+        return self.tissue.unpack()
+
+    def tissue_bits(self) -> PackedMask:
+        """Return :meth:`tissue_mask` one bit per voxel (without unpacking what is kept).
+
+        Returns
+        -------
+        PackedMask
+        """
+        return self.tissue if self.tissue is not None else PackedMask.pack(self.tissue_mask())
 
     def mask_image(self) -> nib.Nifti1Image:
         """Return the removed voxels as a BIDS ``*_defacemask`` image (1 = removed, uint8).
@@ -151,14 +206,14 @@ class DefaceResult:
 def _removed(
     method: str,
     face: NDArray[np.bool_],
-    brain: NDArray[np.bool_],
+    brain: PackedMask,
     image: nib.Nifti1Image,
     registration: Registration,
 ) -> NDArray[np.bool_]:
     """Return the voxels ``method`` removes."""
     if method == "template":
         return face
-    return quickshear_mask(brain, affine_of(image), registration.matrix)
+    return quickshear_mask(brain.unpack(), affine_of(image), registration.matrix)
 
 
 def deface(
@@ -199,8 +254,8 @@ def deface(
     --------
     >>> from mrishare import data
     >>> result = deface(data.sample_path("participant_T1w"), method="quickshear")
-    >>> bool((result.removed & result.brain).any())
-    False
+    >>> result.brain_mask.count(result.removed)
+    0
     """
     if method not in METHODS:
         raise ValueError(f"Unknown defacing method {method!r}: use one of {METHODS}.")
@@ -215,10 +270,10 @@ def deface(
                                                      name=name)
     face, brain = carry(registration, image)
     removed = _removed(method, face, brain, image, registration)
-    tissue, before = head_mask(stored), stored[removed]
+    tissue, before = PackedMask.pack(head_mask(stored)), stored[removed]
     defaced = apply_mask(image, removed, stored)
     return DefaceResult(
-        image=defaced, removed=removed, face=face, brain=brain,
+        image=defaced, removed=removed, face=face, brain_mask=brain,
         method=method, registration=registration, original=image, name=name,
         tissue=tissue, removed_values=(defaced, removed, before), reduced=small,
     )
@@ -279,10 +334,10 @@ def deface_other(other: ImageLike, reference: DefaceResult, *, seed: int = 0) ->
     )
     face, brain = carry(registration, other)
     removed = _removed(reference.method, face, brain, other, registration)
-    tissue, before = head_mask(stored), stored[removed]
+    tissue, before = PackedMask.pack(head_mask(stored)), stored[removed]
     defaced = apply_mask(other, removed, stored)
     return DefaceResult(
-        image=defaced, removed=removed, face=face, brain=brain,
+        image=defaced, removed=removed, face=face, brain_mask=brain,
         method=reference.method, registration=registration, original=other, name=name,
         tissue=tissue, removed_values=(defaced, removed, before), reduced=small,
     )

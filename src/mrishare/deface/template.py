@@ -33,6 +33,7 @@ from mrishare.deface.images import (
     name_of,
     stored_values,
 )
+from mrishare.deface.masks import PackedMask
 from mrishare.deface.registration import (
     LEVELS_MM,
     Grid,
@@ -337,7 +338,7 @@ def register_template(
 
 def carry(
     registration: Registration, image: nib.Nifti1Image
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+) -> tuple[NDArray[np.bool_], PackedMask]:
     """Return the template's face region and brain mask carried into ``image``'s grid.
 
     Parameters
@@ -349,24 +350,26 @@ def carry(
 
     Returns
     -------
-    face, brain : numpy.ndarray of bool
+    face : numpy.ndarray of bool
         In the scan's voxel order. The face region continues beyond the template's box
         (a longer neck or a bigger head than the template's keeps its face covered).
+    brain : PackedMask
+        The brain mask, one bit per voxel (``brain.unpack()`` gives the array).
 
     Examples
     --------
     >>> from mrishare import data
     >>> img = data.load_sample("participant_T1w")
     >>> face, brain = carry(register_template(img), img)
-    >>> bool((face & brain).any())
-    False
+    >>> brain.count(face)
+    0
     """
     return carry_grid(registration, affine_of(image), image.shape[:3])
 
 
 def carry_grid(
     registration: Registration, affine: NDArray[np.float64], shape: tuple[int, ...]
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+) -> tuple[NDArray[np.bool_], PackedMask]:
     """Return the template's face region and brain mask on a grid given by affine and shape.
 
     Parameters
@@ -380,17 +383,20 @@ def carry_grid(
 
     Returns
     -------
-    face, brain : numpy.ndarray of bool
+    face : numpy.ndarray of bool
+    brain : PackedMask
 
     Examples
     --------
     >>> face, brain = carry_grid(Registration(np.eye(4), 0.0), np.eye(4) * 8, (4, 4, 4))
-    >>> face.shape
-    (4, 4, 4)
+    >>> face.shape, brain.shape
+    ((4, 4, 4), (4, 4, 4))
     """
     template = _template()
     voxels = np.linalg.inv(template.affine) @ registration.matrix @ affine
     labels = resample(template.labels, voxels, tuple(shape), extend=True)
     # The brain mask stays well inside the template's box, so extending its edges adds none.
-    return labels == 1, labels == 2
+    face = labels == 1
+    brain = np.equal(labels, 2, out=labels.view(np.bool_))  # in the labels' own memory
+    return face, PackedMask.pack(brain)
 
