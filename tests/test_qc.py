@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mrishare import data, deface, qc
+from mrishare.deface.masks import PackedMask
 from mrishare.lessons import simulate
 
 
@@ -35,7 +36,7 @@ def test_good_result_passes(result):
 
 def test_cut_brain_fails(result):
     removed = result.removed | result.brain  # a defacer that took the brain too
-    bad = dataclasses.replace(result, removed=removed)
+    bad = dataclasses.replace(result, removed_mask=PackedMask.pack(removed))
     report = qc.check(bad)
     assert not report.passed
     assert report.measure("brain_removed_ml").value > 100
@@ -50,7 +51,7 @@ def test_cut_brain_fails(result):
 def test_face_left_fails(result):
     removed = result.removed.copy()
     removed[tuple(np.argwhere(result.face)[::3].T)] = False  # a third of the face kept
-    report = qc.check(dataclasses.replace(result, removed=removed))
+    report = qc.check(dataclasses.replace(result, removed_mask=PackedMask.pack(removed)))
     assert not report.passed
     assert 0.5 < report.measure("face_removed_share").value < 0.95
     assert [m.name for m in report.measures if not m.passed] == ["face_removed_share"]
@@ -75,7 +76,8 @@ def test_figure(result):
 
 
 def test_figure_of_a_failure_is_red(result):
-    bad = dataclasses.replace(result, removed=result.removed | result.brain)
+    bad = dataclasses.replace(result,
+                              removed_mask=PackedMask.pack(result.removed | result.brain))
     figure = qc.figure(bad)
     assert "QC FAILED" in figure.get_suptitle()
 
@@ -83,7 +85,7 @@ def test_figure_of_a_failure_is_red(result):
 def test_a_face_the_detector_still_sees_fails(result):
     """Nothing removed: the detector finds the face after as before, and QC fails."""
     untouched = dataclasses.replace(result, image=result.original,
-                                    removed=np.zeros_like(result.removed))
+                                    removed_mask=PackedMask.pack(np.zeros_like(result.removed)))
     report = qc.check(untouched, independent=False)
     assert report.face_found == (True, True)
     assert report.detector.status == "failed"
@@ -98,7 +100,8 @@ def test_a_misplaced_face_region_is_seen_by_the_independent_registration(result)
     moved = np.zeros_like(result.face)
     moved[:, shift:, :] = result.face[:, :-shift, :]
     moved &= ~result.brain
-    misplaced = dataclasses.replace(result, face=moved, removed=moved)
+    misplaced = dataclasses.replace(result, face_mask=PackedMask.pack(moved),
+                                    removed_mask=PackedMask.pack(moved))
     report = qc.check(misplaced, detector=False)
     assert report.measure("face_removed_share").value == 1.0
     assert report.independent_face_share < 0.95

@@ -221,19 +221,21 @@ def upright(result: DefaceResult) -> NDArray[np.float64]:
     return frame
 
 
-def _face_share(result: DefaceResult, face: NDArray[np.bool_],
+def _face_share(result: DefaceResult, face: NDArray[np.bool_] | PackedMask,
                 every: tuple[slice, ...] = (slice(None),) * 3) -> float:
     """Return the share of ``face`` (where the input showed tissue) that was removed.
 
-    ``face`` may be on a subgrid: every n-th voxel of the image, as ``every`` says.
+    ``face`` is either on the image's grid, one bit per voxel, or an array on a subgrid:
+    every n-th voxel of the image, as ``every`` says.
     """
     tissue = result.tissue_bits()
-    if every == (slice(None),) * 3:  # counted one bit per voxel: no image-sized array
-        face_bits = PackedMask.pack(face)
-        total, inside = tissue.count(face_bits), tissue.count(face_bits, result.removed)
+    if isinstance(face, PackedMask):  # counted one bit per voxel: no image-sized array
+        total = tissue.count(face)
+        inside = tissue.count(face, result.removed_mask)
     else:
         both = face & tissue.unpack(every)
-        total, inside = int(both.sum()), int(np.count_nonzero(both & result.removed[every]))
+        removed = result.removed_mask.unpack(every)
+        total, inside = int(both.sum()), int(np.count_nonzero(both & removed))
     return float(inside / total) if total else 0.0
 
 
@@ -259,7 +261,7 @@ def _independent_share(result: DefaceResult) -> float:
     affine = affine_of(result.original)
     stride = [max(1, int(_CHECK_MM / z)) for z in np.linalg.norm(affine[:3, :3], axis=0)]
     every = tuple(slice(None, None, n) for n in stride)
-    shape = result.removed[every].shape
+    shape = result.removed_mask.unpack(every).shape
     face, _ = carry_grid(registration, affine @ np.diag([*stride, 1.0]), shape)
     return _face_share(result, face, every)
 
@@ -267,12 +269,16 @@ def _independent_share(result: DefaceResult) -> float:
 def _detect(result: DefaceResult) -> DetectorCheck:
     """Return the face detector's answer on the input and on the defaced image."""
     from mrishare.deface.detect import detect_faces
-    from mrishare.deface.images import stored_values
+    from mrishare.deface.images import affine_of, stored_values
+    from mrishare.render import reduce_for_render, render_factors
 
     frame = upright(result)
-    after = detect_faces(result.image, frame=frame, values=stored_values(result.image))
-    with result.original_in_place() as values:  # no second copy of the image
-        before = detect_faces(result.original, frame=frame, values=values)
+    step = _targets.shipped().detector.step_mm
+    after = detect_faces(result.image, frame=frame, grid=reduce_for_render(
+        stored_values(result.image), affine_of(result.image), step))
+    # the input's grid from the defaced one and the removed values: no copy of the image
+    before = detect_faces(result.original, frame=frame, grid=result.original_reduced(
+        render_factors(affine_of(result.original), step, result.original.shape)))
     return DetectorCheck(before, after)
 
 
@@ -305,8 +311,8 @@ def check(result: DefaceResult, *, detector: bool = True, independent: bool = Tr
     >>> report.measure("brain_removed_ml").value
     0.0
     """
-    brain_removed = result.brain_mask.count(result.removed)
-    face_share = _face_share(result, result.face)
+    brain_removed = result.brain_mask.count(result.removed_mask)
+    face_share = _face_share(result, result.face_mask)
     values = {
         "brain_removed_ml": brain_removed * voxel_ml(result.original),
         "face_removed_share": face_share,
@@ -420,7 +426,8 @@ def figure(result: DefaceResult, report: QCReport | None = None) -> Any:
             ax.set_title(f"{when}, {view.view:.0f} deg: "
                          f"{'face' if view.faces else 'no face'}", fontsize=9)
     bottom = fig.subplots(1, 3, gridspec_kw={"bottom": 0.03, "top": 0.31})
-    render.slices(result.image, overlay=result.removed, overlay2=result.brain, axes=bottom)
+    render.slices(result.image, overlay=result.removed_mask, overlay2=result.brain_mask,
+                  axes=bottom)
     status = "PASSED" if report.passed else "FAILED"
     fig.suptitle(
         f"QC {status} ({result.method}): brain removed "

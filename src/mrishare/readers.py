@@ -36,11 +36,12 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pydicom
-from isal import igzip, isal_zlib
+from isal import igzip
+from isal.igzip_lib import IsalError
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
@@ -236,6 +237,10 @@ class RawNifti:
     trailing: int = 0
 
 
+_DAMAGED_GZIP: tuple[type[Exception], ...] = (OSError, EOFError, cast(type[Exception], IsalError))
+"""What a truncated or corrupt gzip stream raises (ISA-L's stubs type its error oddly)."""
+
+
 def _read_bytes(path: Path) -> bytes:
     """Return the bytes of a ``.nii`` or ``.nii.gz`` file, decompressed."""
     try:
@@ -251,7 +256,7 @@ def _read_bytes(path: Path) -> bytes:
         return raw
     try:
         return igzip.decompress(raw)
-    except (OSError, EOFError, isal_zlib.error) as error:
+    except _DAMAGED_GZIP as error:
         raise NiftiReadError(
             f"{path} is a damaged gzip file ({error}). The copy is probably incomplete: "
             "copy or download it again, or convert the DICOM series again."

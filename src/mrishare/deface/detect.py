@@ -153,7 +153,8 @@ def _boxes(picture: NDArray, cascade_name: str, settings: targets.DetectorSettin
 
 
 def detect_faces(image: ImageLike, *, frame: NDArray[np.float64] | None = None,
-                 values: NDArray | None = None) -> FaceDetection:
+                 values: NDArray | None = None,
+                 grid: tuple[NDArray, NDArray[np.float64]] | None = None) -> FaceDetection:
     """Return what the face detector finds in renders of a head.
 
     Parameters
@@ -165,6 +166,9 @@ def detect_faces(image: ImageLike, *, frame: NDArray[np.float64] | None = None,
         rotation of a registration); by default the scanner's axes.
     values : numpy.ndarray, optional
         The image's voxel values when already read.
+    grid : tuple (values, affine), optional
+        The image already reduced for renders at the detector's step
+        (:func:`mrishare.render.reduce_for_render`); ``image`` is then not read.
 
     Returns
     -------
@@ -180,7 +184,8 @@ def detect_faces(image: ImageLike, *, frame: NDArray[np.float64] | None = None,
     from mrishare.render import Head
 
     settings = targets.shipped().detector
-    head = Head(image, step_mm=settings.step_mm, values=values)
+    head = Head(image, step_mm=settings.step_mm, values=values, grid=grid)
+    del values, grid  # the head holds what it renders from
     views = []
     for angles, cascade, votes in (
         (settings.views, settings.frontal, settings.min_votes),

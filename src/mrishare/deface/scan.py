@@ -17,8 +17,7 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +37,7 @@ from mrishare.deface.images import (
 )
 from mrishare.deface.masks import PackedMask
 from mrishare.deface.quickshear import quickshear_mask
-from mrishare.deface.registration import Grid, Registration, register
+from mrishare.deface.registration import Grid, Registration, downsample, register
 from mrishare.deface.template import carry, reduced, register_template
 from mrishare.errors import DefaceError
 
@@ -56,10 +55,10 @@ class DefaceResult:
     ----------
     image : nibabel.Nifti1Image
         The defaced image (same grid, data type and scaling as the input).
-    removed : numpy.ndarray of bool
-        Voxels set to zero.
-    face : numpy.ndarray of bool
-        The template's face region in this grid (what should be removed).
+    removed_mask : PackedMask
+        Voxels set to zero, one bit per voxel; :attr:`removed` gives them as a numpy array.
+    face_mask : PackedMask
+        The template's face region in this grid (what should be removed); :attr:`face`.
     brain_mask : PackedMask
         The template's brain mask in this grid (what must stay), one bit per voxel;
         :attr:`brain` gives it as a numpy array.
@@ -74,7 +73,7 @@ class DefaceResult:
     tissue : PackedMask, optional
         Where the input showed signal (:func:`mrishare.deface.head_mask`), before defacing,
         one bit per voxel (see :meth:`tissue_mask`).
-    removed_values : tuple (image, mask, values), optional
+    removed_values : tuple (image, PackedMask, values), optional
         The defaced image, the voxels zeroed in it and their stored values as they were, so
         the input can be seen again without reading it a second time
         (:meth:`original_values`; used only while :attr:`image` is that image).
@@ -84,16 +83,50 @@ class DefaceResult:
     """
 
     image: nib.Nifti1Image
-    removed: NDArray[np.bool_]
-    face: NDArray[np.bool_]
+    removed_mask: PackedMask
+    face_mask: PackedMask
     brain_mask: PackedMask
     method: str
     registration: Registration
     original: nib.Nifti1Image
     name: str = "the image"
     tissue: PackedMask | None = None
-    removed_values: tuple[Any, NDArray[np.bool_], NDArray] | None = None
+    removed_values: tuple[Any, PackedMask, NDArray] | None = None
     reduced: Grid | None = None
+
+    def with_removed(self, removed: NDArray[np.bool_]) -> DefaceResult:
+        """Return this result as if ``removed`` had been zeroed instead (to see what QC says).
+
+        Parameters
+        ----------
+        removed : numpy.ndarray of bool
+            Another region to remove, on the image's grid.
+
+        Returns
+        -------
+        DefaceResult
+            The input with that region zeroed; everything else as in this result.
+
+        Examples
+        --------
+        >>> from mrishare import data
+        >>> result = deface(data.sample_path("participant_T1w"))
+        >>> nothing = result.with_removed(np.zeros(result.image.shape, bool))
+        >>> nothing.removed_mask.count(), bool((stored_values(nothing.image) != 0).any())
+        (0, True)
+        """
+        return dataclasses.replace(self, image=apply_mask(self.original, removed),
+                                   removed_mask=PackedMask.pack(removed), removed_values=None)
+
+    @property
+    def removed(self) -> NDArray[np.bool_]:
+        """The voxels set to zero, as a new numpy array."""
+        return self.removed_mask.unpack()
+
+    @property
+    def face(self) -> NDArray[np.bool_]:
+        """The template's face region in this grid, as a new numpy array."""
+        return self.face_mask.unpack()
 
     @property
     def brain(self) -> NDArray[np.bool_]:
@@ -119,44 +152,71 @@ class DefaceResult:
             return np.array(stored_values(self.original))
         _, zeroed, before = self.removed_values
         values = np.array(stored_values(self.image))
-        values[zeroed] = before
+        values[zeroed.unpack()] = before
         return values
 
-    @contextlib.contextmanager
-    def original_in_place(self) -> Iterator[NDArray]:
-        """Lend the input's stored values by putting the removed ones back for a while.
+    def original_reduced(self, factors: list[int]) -> Grid:
+        """Return the input block-averaged by ``factors``, without a copy of the image.
 
-        Within the ``with`` block the defaced image's own array holds the input's values
-        (no copy of the image is made); on leaving it, the removed voxels are zeroed again,
-        even after an error. Where that array is not at hand, a copy is lent instead
-        (:meth:`original_values`).
+        The defaced image is averaged, then the removed values are added back to the
+        blocks that held them (averaging is linear), from the box around them only.
 
-        Yields
-        ------
-        numpy.ndarray
-            The stored values; only read them.
+        Parameters
+        ----------
+        factors : list of int
+            Voxels per block along each axis.
+
+        Returns
+        -------
+        values, affine : numpy.ndarray
+            As :func:`mrishare.deface.registration.downsample` returns them.
 
         Examples
         --------
         >>> from mrishare import data
         >>> result = deface(data.sample_path("participant_T1w"))
-        >>> with result.original_in_place() as values:
-        ...     bool((values == stored_values(result.original)).all())
+        >>> small, _ = result.original_reduced([2, 2, 2])
+        >>> direct, _ = downsample(stored_values(result.original), np.eye(4), 0.0,
+        ...                        factors=[2, 2, 2])
+        >>> bool(np.allclose(small, direct, atol=1e-3))
         True
-        >>> int(np.abs(stored_values(result.image)[result.removed]).max())
-        0
         """
+        affine = affine_of(self.image)
         if self.removed_values is None or self.removed_values[0] is not self.image:
-            yield self.original_values()
-            return
+            return downsample(self.original_values(), affine, 0.0, factors=factors)
         _, zeroed, before = self.removed_values
         values = stored_values(self.image)
-        after = values[zeroed]
-        values[zeroed] = before
-        try:
-            yield values
-        finally:
-            values[zeroed] = after
+        small, small_affine = downsample(values, affine, 0.0, factors=factors)
+        if not before.size:
+            return small, small_affine
+        step = np.asarray(factors)
+        found = zeroed.box()  # where the removed voxels are
+        if found is None:
+            return small, small_affine
+        first, last = found
+        start = first // step * step  # the box of removed voxels, from a block's edge
+        stop = np.minimum(-(-last // step) * step, np.asarray(small.shape) * step)
+        used = 0  # removed values are in C order: each band of rows takes the next ones
+        for band in range(start[0], last[0], 8 * step[0]):
+            rows_here = slice(band, min(band + 8 * step[0], last[0]))
+            box = (rows_here, slice(start[1], last[1]), slice(start[2], last[2]))
+            inside = zeroed.unpack(box)
+            count = int(np.count_nonzero(inside))
+            values_here = before[used:used + count]
+            used += count
+            end = min(band + 8 * step[0], stop[0])
+            if not count or end <= band or (stop[1:] <= start[1:]).any():
+                continue
+            difference = np.zeros((8 * step[0], *(np.maximum(stop, last) - start)[1:]),
+                                  np.float32)
+            part = difference[:inside.shape[0], :inside.shape[1], :inside.shape[2]]
+            part[inside] = values_here.astype(np.float32) - values[box][inside]
+            added, _ = downsample(difference[:end - band, :stop[1] - start[1],
+                                             :stop[2] - start[2]],
+                                  np.eye(4), 0.0, factors=list(factors))
+            small[band // step[0]: end // step[0], start[1] // step[1]: stop[1] // step[1],
+                  start[2] // step[2]: stop[2] // step[2]] += added
+        return np.nan_to_num(small, copy=False, nan=0.0, posinf=0.0, neginf=0.0), small_affine
 
     def tissue_mask(self) -> NDArray[np.bool_]:
         """Return where the input showed signal, before defacing.
@@ -216,6 +276,25 @@ def _removed(
     return quickshear_mask(brain.unpack(), affine_of(image), registration.matrix)
 
 
+def _zero_face(image: nib.Nifti1Image, stored: NDArray, method: str,
+               registration: Registration, name: str, small: Grid) -> DefaceResult:
+    """Zero what ``method`` removes of the template's regions carried into the image.
+
+    Returns the result with its masks one bit per voxel (``stored`` is changed in place).
+    """
+    face, brain = carry(registration, image)
+    removed = _removed(method, face, brain, image, registration)
+    tissue, before = PackedMask.pack(head_mask(stored)), stored[removed]
+    defaced = apply_mask(image, removed, stored)
+    removed_bits = PackedMask.pack(removed)
+    face_bits = removed_bits if face is removed else PackedMask.pack(face)
+    return DefaceResult(
+        image=defaced, removed_mask=removed_bits, face_mask=face_bits, brain_mask=brain,
+        method=method, registration=registration, original=image, name=name,
+        tissue=tissue, removed_values=(defaced, removed_bits, before), reduced=small,
+    )
+
+
 def deface(
     image: ImageLike,
     method: str = "template",
@@ -268,15 +347,7 @@ def deface(
     small = reduced(image, stored)
     registration = registration or register_template(image, seed=seed, fixed=small,
                                                      name=name)
-    face, brain = carry(registration, image)
-    removed = _removed(method, face, brain, image, registration)
-    tissue, before = PackedMask.pack(head_mask(stored)), stored[removed]
-    defaced = apply_mask(image, removed, stored)
-    return DefaceResult(
-        image=defaced, removed=removed, face=face, brain_mask=brain,
-        method=method, registration=registration, original=image, name=name,
-        tissue=tissue, removed_values=(defaced, removed, before), reduced=small,
-    )
+    return _zero_face(image, stored, method, registration, name, small)
 
 
 def deface_other(other: ImageLike, reference: DefaceResult, *, seed: int = 0) -> DefaceResult:
@@ -332,12 +403,4 @@ def deface_other(other: ImageLike, reference: DefaceResult, *, seed: int = 0) ->
         metric=to_reference.metric,
         fit=reference.registration.fit,
     )
-    face, brain = carry(registration, other)
-    removed = _removed(reference.method, face, brain, other, registration)
-    tissue, before = PackedMask.pack(head_mask(stored)), stored[removed]
-    defaced = apply_mask(other, removed, stored)
-    return DefaceResult(
-        image=defaced, removed=removed, face=face, brain_mask=brain,
-        method=reference.method, registration=registration, original=other, name=name,
-        tissue=tissue, removed_values=(defaced, removed, before), reduced=small,
-    )
+    return _zero_face(other, stored, reference.method, registration, name, small)

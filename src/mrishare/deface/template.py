@@ -11,8 +11,8 @@ Examples
 >>> from mrishare.deface import template
 >>> image = data.load_sample("participant_T1w")
 >>> face, brain = template.carry(template.register_template(image), image)
->>> bool(face.any()), bool((face & brain).any())
-(True, False)
+>>> bool(face.any()), brain.count(face)
+(True, 0)
 """
 
 from __future__ import annotations

@@ -161,8 +161,8 @@ def deface_session(build: Path, images: list[WrittenImage], renders: Path) -> li
         else:
             twin = done[lead].result
             result = deface.DefaceResult(
-                image=deface.apply_mask(data, twin.removed), removed=twin.removed,
-                face=twin.face, brain_mask=twin.brain_mask, method=twin.method,
+                image=deface.apply_mask(data, twin.removed), removed_mask=twin.removed_mask,
+                face_mask=twin.face_mask, brain_mask=twin.brain_mask, method=twin.method,
                 registration=twin.registration, original=data, name=image.path)
             report = qc.check(result)
             record.defaced = (f"face region of {Path(records[lead].path).name} (the same "

@@ -1,4 +1,4 @@
-"""Tests of mrishare.render: the face shows before defacing and not after."""
+"""Face renders: the face shows before defacing and not after; renders of a reduced grid."""
 
 from __future__ import annotations
 
@@ -60,7 +60,6 @@ def test_defaced_face_is_flat():
 def test_figures():
     head = data.load_sample("template_head")
     assert len(render.before_after(head, head, step_mm=4.0).axes) == 4
-    assert len(render.slices(head, overlay=np.ones(head.shape, bool)).axes) == 3
     figure = render.show_face(head, ("front", 45.0), step_mm=4.0, title="template")
     assert [ax.get_title() for ax in figure.axes] == ["front", "45 deg"]
     assert figure.get_suptitle() == "template"
@@ -68,3 +67,17 @@ def test_figures():
 
 def test_surface_threshold_empty():
     assert render.surface_threshold(np.zeros(10)) == float("inf")
+
+
+def test_a_reduced_grid_renders_as_the_image_it_came_from():
+    head = data.load_sample("template_head")
+    grid = render.reduce_for_render(np.asarray(head.dataobj), head.affine, 4.0)
+    zooms = head.header.get_zooms()[:3]
+    assert render.render_factors(head.affine, 4.0, head.shape) == [int(4.0 / z) for z in zooms]
+    from_image = render.Head(head, step_mm=4.0).render(30.0)
+    from_grid = render.Head(None, step_mm=4.0, grid=grid).render(30.0)
+    assert np.array_equal(from_image, from_grid)
+
+
+def test_a_scan_too_small_to_reduce_keeps_its_voxels():
+    assert render.render_factors(np.eye(4) * 0.5, 2.0, (6, 40, 40)) == [1, 1, 1]

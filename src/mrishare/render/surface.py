@@ -1,4 +1,4 @@
-"""Pictures of heads: a 3D face render, slice views, and before/after figures.
+"""Face renders: a head's skin surface seen from any side, and before/after figures.
 
 A head scan holds the skin surface of the whole head, face included. :func:`face_render`
 turns it into a shaded picture of that surface, seen from any side, with nothing but
@@ -7,9 +7,9 @@ viewer, the skin is found by a threshold, and for each line of sight the first v
 skin gives a depth; the depth's slope gives the light. The picture is a plain array, so
 it shows in a static book as well as in a live notebook.
 
-:func:`show_face`, :func:`slices` and :func:`before_after` put renders and slices in
-matplotlib figures: the QC picture (:func:`mrishare.qc.figure`) and the report of
-``prepare`` use them. The book's slider to turn a head is in :mod:`mrishare.lessons.render`.
+:func:`show_face` and :func:`before_after` put renders in matplotlib figures: the QC
+picture (:func:`mrishare.qc.figure`) and the report of ``prepare`` use them. The book's
+slider to turn a head is in :mod:`mrishare.lessons.render`.
 
 Examples
 --------
@@ -36,8 +36,9 @@ __all__ = [
     "Head",
     "before_after",
     "face_render",
+    "reduce_for_render",
+    "render_factors",
     "show_face",
-    "slices",
     "surface_threshold",
 ]
 
@@ -143,6 +144,75 @@ def face_render(
     return prepared.render(view, frame=frame, elevation_deg=elevation_deg)
 
 
+_SLAB = 24
+"""Depths a render samples at a time."""
+
+_REVERSED = np.eye(4)[[2, 1, 0, 3]]
+"""Voxel index (i, j, k) to (k, j, i): SimpleITK's order of a C-ordered numpy array."""
+
+
+def render_factors(affine: NDArray[np.float64], step_mm: float,
+                   shape: tuple[int, ...]) -> list[int]:
+    """Return how many voxels along each axis make one voxel of about ``step_mm`` for renders.
+
+    The most voxels whose width together is at most ``step_mm``: 1 mm voxels stay single
+    at a 1.5 mm step, 0.8 mm voxels are paired at a 2 mm step. A scan that would keep
+    fewer than two voxels along an axis is not reduced.
+
+    Parameters
+    ----------
+    affine : numpy.ndarray
+        The scan's voxel-to-world affine.
+    step_mm : float
+        Pixel size of the renders.
+    shape : tuple of int
+        The scan's shape.
+
+    Returns
+    -------
+    list of int
+
+    Examples
+    --------
+    >>> render_factors(np.diag([0.8, 1.0, 3.0, 1.0]), 2.0, (100, 100, 40))
+    [2, 2, 1]
+    """
+    zooms = np.linalg.norm(affine[:3, :3], axis=0)
+    factors = [max(1, int(step_mm / z + 1e-6)) for z in zooms]
+    if min(n // f for n, f in zip(shape[:3], factors, strict=True)) < 2:
+        return [1, 1, 1]
+    return factors
+
+
+def reduce_for_render(values: NDArray, affine: NDArray[np.float64], step_mm: float
+                      ) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
+    """Return a scan's values block-averaged for renders (:func:`render_factors`), NaN as 0.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        3D voxel values.
+    affine : numpy.ndarray
+        Their voxel-to-world affine.
+    step_mm : float
+        Pixel size of the renders.
+
+    Returns
+    -------
+    values : numpy.ndarray of float32
+    affine : numpy.ndarray
+
+    Examples
+    --------
+    >>> small, affine = reduce_for_render(np.ones((8, 8, 8)), np.eye(4) * 0.5, 2.0)
+    >>> small.shape
+    (2, 2, 2)
+    """
+    from mrishare.deface.registration import downsample
+
+    return downsample(values, affine, 0.0, factors=render_factors(affine, step_mm, values.shape))
+
+
 class Head:
     """A head scan made ready to render from many sides (read, reduced and thresholded once).
 
@@ -159,6 +229,9 @@ class Head:
         Skin intensity; by default :func:`surface_threshold` of the image.
     values : numpy.ndarray, optional
         The image's voxel values when already read (NaN as 0).
+    grid : tuple (values, affine), optional
+        The image already reduced (:func:`reduce_for_render`); ``image`` and ``values``
+        are then not read.
 
     Examples
     --------
@@ -169,29 +242,23 @@ class Head:
     """
 
     def __init__(self, image: str | os.PathLike | nib.Nifti1Image, *, step_mm: float = 1.5,
-                 threshold: float | None = None, values: NDArray | None = None) -> None:
+                 threshold: float | None = None, values: NDArray | None = None,
+                 grid: tuple[NDArray, NDArray[np.float64]] | None = None) -> None:
         import SimpleITK as sitk
 
-        scan = _load(image)
-        affine = _affine(scan)
-        raw = np.asarray(scan.dataobj) if values is None else values
-        if raw.ndim == 4:
-            raw = raw[..., 0]
-        zooms = np.linalg.norm(affine[:3, :3], axis=0)
-        factors = [max(1, int(step_mm / z + 1e-6)) for z in zooms]
-        if max(factors) > 1 and min(n // f for n, f in zip(raw.shape, factors,
-                                                           strict=True)) >= 2:
-            from mrishare.deface.registration import downsample
-
-            values, affine = downsample(raw, affine, 0.0, factors=factors)
-        else:
-            values = np.nan_to_num(np.asarray(raw, np.float32), nan=0.0, posinf=0.0,
-                                   neginf=0.0)
+        if grid is None:
+            scan = _load(image)
+            raw = np.asarray(scan.dataobj) if values is None else values
+            grid = reduce_for_render(raw[..., 0] if raw.ndim == 4 else raw, _affine(scan),
+                                     step_mm)
+        values, affine = grid
         self.level = surface_threshold(values) if threshold is None else float(threshold)
         self.step_mm = float(step_mm)
         self.affine = affine
         self.shape = values.shape
-        self.source = sitk.GetImageFromArray(np.ascontiguousarray(values.T, np.float32))
+        # Handed over in numpy's own order (no transposed copy): SimpleITK's x is the
+        # last numpy axis, so render() reverses the axes of the index it samples at.
+        self.source = sitk.GetImageFromArray(np.ascontiguousarray(values, np.float32))
 
     def renders(self, views: tuple[str | float, ...], *,
                 frame: NDArray[np.float64] | None = None) -> list[NDArray[np.float64]]:
@@ -247,20 +314,30 @@ class Head:
         grid = np.eye(4)
         grid[:3, :3] = np.c_[right, up, -towards] * step_mm
         grid[:3, 3] = centre - radius * (right + up - towards)
-        voxels = np.linalg.inv(self.affine) @ from_head @ grid
+        voxels = _REVERSED @ np.linalg.inv(self.affine) @ from_head @ grid
         transform = sitk.AffineTransform(3)
         transform.SetMatrix(voxels[:3, :3].ravel().tolist())
-        transform.SetTranslation(voxels[:3, 3].tolist())
-        sampled = sitk.Resample(
-            self.source, [n, n, n], transform, sitk.sitkLinear, (0.0, 0.0, 0.0),
-            (1.0, 1.0, 1.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0), 0.0,
-            sitk.sitkFloat32,
-        )
-        skin = sitk.GetArrayViewFromImage(sampled).T > self.level  # (a, b, c)
-        # Skin is two voxels deep along the line of sight: specks of noise in the air are not.
-        skin = skin[:, :, :-1] & skin[:, :, 1:]
-        hit = skin.any(axis=2)
-        depth = np.where(hit, np.argmax(skin, axis=2), n).astype(float) * step_mm
+        # The volume is sampled a slab of depths at a time, nearest first (little memory),
+        # until every line of sight has met the skin.
+        first = np.full((n, n), n)
+        hit = np.zeros((n, n), bool)
+        for start in range(0, n - 1, _SLAB):
+            depths = min(_SLAB + 1, n - start)  # one more: pairs reach into the next slab
+            transform.SetTranslation((voxels[:3, 3] + start * voxels[:3, 2]).tolist())
+            sampled = sitk.Resample(
+                self.source, [n, n, depths], transform, sitk.sitkLinear, (0.0, 0.0, 0.0),
+                (1.0, 1.0, 1.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0), 0.0,
+                sitk.sitkFloat32,
+            )
+            skin = sitk.GetArrayViewFromImage(sampled).T > self.level  # (a, b, depth)
+            # Skin is two voxels deep along the line of sight: specks of noise are not.
+            pairs = skin[:, :, :-1] & skin[:, :, 1:]
+            new = pairs.any(axis=2) & ~hit
+            first[new] = start + np.argmax(pairs, axis=2)[new]
+            hit |= new
+            if hit.all():
+                break
+        depth = first.astype(float) * step_mm
         # Light from the viewer, a little from above and the right: shade by the slope.
         far = depth[hit].max() if hit.any() else 0
         smooth = ndi.gaussian_filter(np.where(hit, depth, far), 1.0)
@@ -325,122 +402,6 @@ def show_face(
         ax.imshow(face_render(image, view, step_mm=step_mm, frame=frame), cmap="gray",
                   vmin=0, vmax=1)
         ax.set_title(f"{view}" if isinstance(view, str) else f"{view:.0f} deg", fontsize=9)
-        ax.set_axis_off()
-    if title:
-        figure.suptitle(title)
-    return figure
-
-
-def _plane(values: NDArray, voxels: NDArray, shape: NDArray, nearest: bool) -> NDArray:
-    """Return ``values`` sampled on one plane (``voxels``: output index -> input index).
-
-    Only the block of the volume the plane passes through is handed to SimpleITK, so a
-    plane of a large scan costs little memory.
-    """
-    import SimpleITK as sitk
-
-    corners = np.array(np.meshgrid(*[[0, max(int(n) - 1, 0)] for n in shape], indexing="ij"))
-    inside = voxels[:3, :3] @ corners.reshape(3, -1) + voxels[:3, 3:4]
-    size = np.array(values.shape[:3])
-    low = np.clip(np.floor(inside.min(axis=1)).astype(int) - 1, 0, size - 1)
-    high = np.clip(np.ceil(inside.max(axis=1)).astype(int) + 2, low + 1, size)
-    block = values[low[0]:high[0], low[1]:high[1], low[2]:high[2]]
-    if block.dtype == np.bool_:
-        block = block.view(np.uint8)
-    elif block.dtype.kind == "f":
-        block = np.nan_to_num(block)
-    source = sitk.GetImageFromArray(np.ascontiguousarray(block.T))
-    transform = sitk.AffineTransform(3)
-    transform.SetMatrix(voxels[:3, :3].ravel().tolist())
-    transform.SetTranslation((voxels[:3, 3] - low).tolist())
-    out = sitk.Resample(
-        source, [int(n) for n in shape], transform,
-        sitk.sitkNearestNeighbor if nearest else sitk.sitkLinear, (0.0, 0.0, 0.0),
-        (1.0, 1.0, 1.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0), 0.0,
-        sitk.sitkUInt8 if nearest else sitk.sitkFloat32,
-    )
-    return sitk.GetArrayFromImage(out).T
-
-
-def slices(
-    image: str | os.PathLike | nib.Nifti1Image,
-    *,
-    overlay: NDArray[np.bool_] | None = None,
-    overlay2: NDArray[np.bool_] | None = None,
-    position: tuple[float, float, float] | None = None,
-    axes: Any = None,
-    title: str | None = None,
-) -> Any:
-    """Return a figure of three orthogonal slices through a point, in world axes.
-
-    The scan is resampled onto a 1.5 mm RAS grid, so every scan is shown the same way
-    up whatever its voxel order: sagittal (nose to the right), coronal and axial (the
-    subject's right on the left, radiological style is *not* used).
-
-    Parameters
-    ----------
-    image : path or nibabel image
-        A scan.
-    overlay, overlay2 : numpy.ndarray of bool, optional
-        Masks on the scan's grid outlined in red and yellow (e.g. removed voxels, brain).
-    position : tuple of 3 floats, optional
-        World point (mm) the slices go through; default the centre of the volume.
-    axes : three matplotlib axes, optional
-        Where to draw; by default a new figure.
-    title : str, optional
-        The figure's title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> from mrishare import data
-    >>> len(slices(data.load_sample("participant_T2w")).axes)
-    3
-    """
-    import matplotlib.pyplot as plt
-
-    scan = _load(image)
-    affine = _affine(scan)
-    raw = np.asarray(scan.dataobj)
-    if raw.ndim == 4:
-        raw = raw[..., 0]
-    if axes is None:
-        figure, axes = plt.subplots(1, 3, figsize=(10, 3.6))
-        plt.close(figure)
-    else:
-        figure = np.ravel(axes)[0].figure
-    corners = np.array(np.meshgrid(*[[0, n - 1] for n in scan.shape[:3]], indexing="ij"))
-    corners = corners.reshape(3, -1)
-    world = (affine @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
-    lo, hi = world.min(axis=1), world.max(axis=1)
-    step = 1.5
-    shape = np.array([int(np.ceil((h - low) / step)) + 1 for low, h in zip(lo, hi, strict=True)])
-    centre = (lo + hi) / 2 if position is None else np.asarray(position, float)
-    index = np.clip(np.round((centre - lo) / step).astype(int), 0, shape - 1)
-    # Only the three planes are resampled (1.5 mm, RAS), each from the block it crosses.
-    sources = [(raw, False), *[(m, True) for m in (overlay, overlay2)]]
-    planes: list[list[Any]] = []
-    for axis in range(3):
-        plane_shape = shape.copy()
-        plane_shape[axis] = 1
-        target = np.diag([step, step, step, 1.0])
-        target[:3, 3] = lo
-        target[axis, 3] = lo[axis] + index[axis] * step
-        voxels = np.linalg.inv(affine) @ target
-        planes.append([None if source is None else
-                       _plane(source, voxels, plane_shape, nearest).squeeze(axis)
-                       for source, nearest in sources])
-    top = np.percentile(np.concatenate([p[0].ravel() for p in planes]), 99.5) or 1.0
-    names = ("sagittal", "coronal", "axial")
-    for ax, name, (values, *masks) in zip(np.ravel(axes), names, planes, strict=True):
-        ax.imshow(values.T, origin="lower", cmap="gray", vmin=0, vmax=top)
-        for mask, colour in zip(masks, ("red", "yellow"), strict=True):
-            if mask is not None and (mask > 0).any():
-                ax.contour((mask > 0).T, [0.5], colors=colour, linewidths=0.8)
-        ax.set_title(name, fontsize=9)
         ax.set_axis_off()
     if title:
         figure.suptitle(title)
