@@ -49,7 +49,7 @@ TOOLS = {
 }
 # Core dependencies every install needs (the README says what each is for).
 CORE = {
-    "numpy", "scipy", "nibabel", "pydicom", "matplotlib", "scikit-image", "simpleitk",
+    "numpy", "scipy", "nibabel", "pydicom", "matplotlib", "simpleitk",
     "dcm2niix", "bidsschematools", "dicom-anonymizer", "pooch", "tqdm", "pandas", "pyyaml",
     "jinja2", "filelock", "opencv-python-headless", "isal",
 }

@@ -270,15 +270,18 @@ def _detect(result: DefaceResult) -> DetectorCheck:
     """Return the face detector's answer on the input and on the defaced image."""
     from mrishare.deface.detect import detect_faces
     from mrishare.deface.images import affine_of, stored_values
-    from mrishare.render import reduce_for_render, render_factors
+    from mrishare.deface.registration import downsample
+    from mrishare.render import render_factors
 
     frame = upright(result)
-    step = _targets.shipped().detector.step_mm
-    after = detect_faces(result.image, frame=frame, grid=reduce_for_render(
-        stored_values(result.image), affine_of(result.image), step))
-    # the input's grid from the defaced one and the removed values: no copy of the image
-    before = detect_faces(result.original, frame=frame, grid=result.original_reduced(
-        render_factors(affine_of(result.original), step, result.original.shape)))
+    affine = affine_of(result.image)
+    factors = render_factors(affine, _targets.shipped().detector.step_mm, result.image.shape)
+    grid = downsample(stored_values(result.image), affine, 0.0, factors=factors)
+    after = detect_faces(result.image, frame=frame, grid=grid)
+    # The input's grid from the defaced one and the removed values, in the same array
+    # (the renders after have their own copy): no copy of the image, no second reduction.
+    before = detect_faces(result.original, frame=frame,
+                          grid=result.original_reduced(factors, defaced=grid))
     return DetectorCheck(before, after)
 
 
@@ -417,7 +420,8 @@ def figure(result: DefaceResult, report: QCReport | None = None) -> Any:
     columns = len(found.before.views)
     fig = plt.figure(figsize=(2.6 * max(columns, 3), 9.0))
     plt.close(fig)
-    rows = [fig.subplots(1, columns, gridspec_kw={"bottom": b, "top": t})
+    bare = {"xticks": [], "yticks": []}  # pictures: no tick to place or draw
+    rows = [fig.subplots(1, columns, gridspec_kw={"bottom": b, "top": t}, subplot_kw=bare)
             for b, t in ((0.66, 0.9), (0.37, 0.61))]
     for axes, detection, when in ((rows[0], found.before, "before"),
                                   (rows[1], found.after, "after")):
@@ -425,7 +429,7 @@ def figure(result: DefaceResult, report: QCReport | None = None) -> Any:
             draw_detection(ax, view)
             ax.set_title(f"{when}, {view.view:.0f} deg: "
                          f"{'face' if view.faces else 'no face'}", fontsize=9)
-    bottom = fig.subplots(1, 3, gridspec_kw={"bottom": 0.03, "top": 0.31})
+    bottom = fig.subplots(1, 3, gridspec_kw={"bottom": 0.03, "top": 0.31}, subplot_kw=bare)
     render.slices(result.image, overlay=result.removed_mask, overlay2=result.brain_mask,
                   axes=bottom)
     status = "PASSED" if report.passed else "FAILED"

@@ -72,3 +72,30 @@ def load_key(path: Path | None, consequence: str = "") -> Key:
         log.warning("no --key-file: a random key is used, and these pseudonyms cannot be made "
                     "again%s", consequence)
     return key
+
+
+def preload(*modules: str) -> None:
+    """Start importing ``modules`` in the background while the command works.
+
+    A command that will need a slow-to-import library only at its end (matplotlib for a
+    picture) loads it while the work before runs mostly outside Python (registration,
+    compression), on the machine's other core. Importing the same module later waits
+    for this import to finish; a module that fails to import fails there again, with its
+    own error.
+
+    Parameters
+    ----------
+    *modules : str
+        Dotted module names, e.g. ``"matplotlib.pyplot"``.
+    """
+    import importlib
+    import threading
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the import that needs it will raise it
+                return
+
+    threading.Thread(target=load, name="mrishare-preload", daemon=True).start()

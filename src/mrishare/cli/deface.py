@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from mrishare.cli import EXIT_FAILED_INPUTS, EXIT_FOUND, EXIT_OK, UsageError
+from mrishare.cli._common import preload
 
 HELP = "remove the face from a head scan, with QC (template or quickshear)"
 
@@ -62,6 +63,8 @@ def main(args: argparse.Namespace) -> int:
         if not source.is_file():
             print(f"mrishare deface: {source}: no such file; nothing written.", file=sys.stderr)
             return EXIT_FAILED_INPUTS
+    preload(*(["cv2"] if not args.no_face_detector else []),
+            *(["matplotlib.pyplot"] if args.qc_png else []))
     try:
         done = deface.deface_images(args.input, [other for other, _ in args.apply_to],
                                     args.method, detector=not args.no_face_detector)

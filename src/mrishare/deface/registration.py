@@ -188,10 +188,7 @@ def head_centre(data: NDArray, affine: NDArray[np.float64]) -> NDArray[np.float6
     >>> head_centre(values, np.eye(4)).tolist()
     [2.0, 2.0, 2.0]
     """
-    from scipy import ndimage as ndi
-
-    mask = head_mask(data)
-    ijk = np.asarray(ndi.center_of_mass(mask))
+    ijk = np.argwhere(head_mask(data)).mean(axis=0)  # the centre of the head's voxels
     return (affine @ np.r_[ijk, 1.0])[:3]
 
 

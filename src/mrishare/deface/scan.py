@@ -155,7 +155,7 @@ class DefaceResult:
         values[zeroed.unpack()] = before
         return values
 
-    def original_reduced(self, factors: list[int]) -> Grid:
+    def original_reduced(self, factors: list[int], defaced: Grid | None = None) -> Grid:
         """Return the input block-averaged by ``factors``, without a copy of the image.
 
         The defaced image is averaged, then the removed values are added back to the
@@ -165,6 +165,9 @@ class DefaceResult:
         ----------
         factors : list of int
             Voxels per block along each axis.
+        defaced : tuple (values, affine), optional
+            The defaced image already reduced by ``factors``: its values are turned into
+            the input's, in place (no second reduction, no second array).
 
         Returns
         -------
@@ -186,7 +189,10 @@ class DefaceResult:
             return downsample(self.original_values(), affine, 0.0, factors=factors)
         _, zeroed, before = self.removed_values
         values = stored_values(self.image)
-        small, small_affine = downsample(values, affine, 0.0, factors=factors)
+        if defaced is None:
+            small, small_affine = downsample(values, affine, 0.0, factors=factors)
+        else:
+            small, small_affine = defaced
         if not before.size:
             return small, small_affine
         step = np.asarray(factors)

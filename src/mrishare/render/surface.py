@@ -2,7 +2,7 @@
 
 A head scan holds the skin surface of the whole head, face included. :func:`face_render`
 turns it into a shaded picture of that surface, seen from any side, with nothing but
-numpy, SciPy and SimpleITK: the volume is resampled onto a grid turned to face the
+numpy and SimpleITK: the volume is resampled onto a grid turned to face the
 viewer, the skin is found by a threshold, and for each line of sight the first voxel of
 skin gives a depth; the depth's slope gives the light. The picture is a plain array, so
 it shows in a static book as well as in a live notebook.
@@ -78,13 +78,16 @@ def surface_threshold(values: NDArray) -> float:
     >>> 0 < surface_threshold(values) < 500
     True
     """
-    from skimage.filters import threshold_otsu
+    import SimpleITK as sitk
 
     sample = np.asarray(values, np.float32).ravel()[:: max(1, values.size // 200_000)]
     sample = sample[np.isfinite(sample)]
     if sample.size == 0 or sample.max() <= sample.min():
         return float("inf")
-    return 0.5 * float(threshold_otsu(sample))
+    otsu = sitk.OtsuThresholdImageFilter()
+    otsu.SetNumberOfHistogramBins(256)
+    otsu.Execute(sitk.GetImageFromArray(sample[None, :]))
+    return 0.5 * otsu.GetThreshold()
 
 
 def _view_frame(
@@ -296,7 +299,6 @@ class Head:
             2D picture, values 0 to 1, row 0 at the top.
         """
         import SimpleITK as sitk
-        from scipy import ndimage as ndi
 
         step_mm = self.step_mm
         to_head = np.eye(4) if frame is None else np.asarray(frame, float)
@@ -340,7 +342,8 @@ class Head:
         depth = first.astype(float) * step_mm
         # Light from the viewer, a little from above and the right: shade by the slope.
         far = depth[hit].max() if hit.any() else 0
-        smooth = ndi.gaussian_filter(np.where(hit, depth, far), 1.0)
+        smooth = sitk.GetArrayFromImage(sitk.SmoothingRecursiveGaussian(
+            sitk.GetImageFromArray(np.where(hit, depth, far)), 1.0))
         gx = np.gradient(smooth, step_mm, axis=0)
         gy = np.gradient(smooth, step_mm, axis=1)
         normal = np.stack([gx, gy, -np.ones_like(gx)])  # surface normal towards the viewer
