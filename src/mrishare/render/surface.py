@@ -343,7 +343,7 @@ class Head:
         # Light from the viewer, a little from above and the right: shade by the slope.
         far = depth[hit].max() if hit.any() else 0
         smooth = sitk.GetArrayFromImage(sitk.SmoothingRecursiveGaussian(
-            sitk.GetImageFromArray(np.where(hit, depth, far)), 1.0))
+            sitk.GetImageFromArray(np.where(hit, depth, far)), [1.0, 1.0]))
         gx = np.gradient(smooth, step_mm, axis=0)
         gy = np.gradient(smooth, step_mm, axis=1)
         normal = np.stack([gx, gy, -np.ones_like(gx)])  # surface normal towards the viewer
