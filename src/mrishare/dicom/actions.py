@@ -47,7 +47,7 @@ from typing import Any
 from pydicom import __version__ as pydicom_version
 from pydicom import config as pydicom_config
 from pydicom.datadict import tag_for_keyword
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
@@ -114,9 +114,37 @@ def _vr(ds: Dataset, tag: BaseTag) -> str:
     return vr
 
 
+_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH",
+                       "ST", "TM", "UC", "UI", "UR", "UT"})
+"""Value representations stored as text: the same bytes in every transfer syntax."""
+
+
+def _encoded(vr: str, value: Any) -> bytes | None:
+    """Return a text value as it is written (even length), or None when it is not ASCII text.
+
+    Numbers, sequences and other character sets are left to pydicom to encode.
+    """
+    if vr not in _TEXT_VRS:
+        return None
+    values = [] if value is None else value if isinstance(value, list | tuple) else [value]
+    if not all(isinstance(v, str) for v in values):
+        return None
+    text = "\\".join(values)
+    if not text.isascii():
+        return None
+    raw = text.encode("ascii")
+    return raw + (b"\0" if vr == "UI" else b" ") if len(raw) % 2 else raw
+
+
 def _set(ds: Dataset, tag: int, vr: str, value: Any) -> None:
-    # values made here (dummies, keyed UIDs, shifted dates) are valid: not checked again
-    ds[tag] = DataElement(tag, vr, value, validation_mode=0)
+    # Values made here (dummies, keyed UIDs, shifted dates) are valid: not checked again.
+    # Plain text goes in as the bytes the writer would make of it (what pydicom would
+    # write, without converting it twice); anything else as a data element.
+    raw = _encoded(vr, value)
+    if raw is None:
+        ds[tag] = DataElement(tag, vr, value, validation_mode=0)
+    else:
+        ds[tag] = RawDataElement(BaseTag(tag), vr, len(raw), raw, 0, False, True)
 
 
 def _remove(ds: Dataset, tag: BaseTag, ctx: _Context, path: Path) -> None:
