@@ -182,3 +182,22 @@ def test_the_same_input_gives_the_same_result():
     first, second = deface.deface(faced), deface.deface(faced)
     assert np.allclose(first.registration.matrix, second.registration.matrix, atol=1e-5)
     assert np.array_equal(first.removed, second.removed)
+
+
+@pytest.mark.parametrize("factors", [[1, 1, 1], [2, 2, 2], [3, 2, 1], [4, 4, 4], [5, 3, 2]])
+@pytest.mark.parametrize("method", ["template", "quickshear"])
+def test_the_input_reduced_from_the_defaced_image_equals_the_input_reduced(factors, method):
+    from mrishare import data
+    from mrishare.deface.images import affine_of, stored_values
+    from mrishare.deface.registration import downsample
+
+    result = deface.deface(data.sample_path("participant_T1w"), method)
+    affine = affine_of(result.original)
+    direct, direct_affine = downsample(stored_values(result.original), affine, 0.0,
+                                       factors=factors)
+    small, small_affine = result.original_reduced(factors)
+    assert np.allclose(small, direct, atol=1e-3) and np.allclose(small_affine, direct_affine)
+    # from the defaced image's grid, turned into the input's in place
+    grid = downsample(stored_values(result.image), affine, 0.0, factors=factors)
+    again, _ = result.original_reduced(factors, defaced=grid)
+    assert again is grid[0] and np.allclose(again, direct, atol=1e-3)
