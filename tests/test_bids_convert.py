@@ -95,3 +95,11 @@ def test_a_folder_holding_just_the_series_is_linked_whole_else_each_file(sample_
     assert not (tmp_path / "some").is_symlink()
     assert sorted(p.resolve() for p in (tmp_path / "some").iterdir()) == sorted(
         p.resolve() for p in files[:-1])
+
+
+def test_a_file_dcm2niix_finds_no_image_in_gives_its_reason(tmp_path):
+    import nibabel
+
+    shipped = Path(nibabel.__file__).parent / "nicom" / "tests" / "data" / "csa_slice_norm.dcm"
+    done = convert.convert_series([shipped], tmp_path / "one")
+    assert not done.images and "No valid DICOM images" in done.message

@@ -28,6 +28,9 @@ from pathlib import Path
 __all__ = ["Conversion", "convert_series", "convert_study", "dcm2niix_path", "dcm2niix_version",
            "run_dcm2niix"]
 
+_REASONS = ("Error", "Warning: Unable to", "Unsupported", "No valid DICOM")
+"""How the lines of dcm2niix's output that say why it converted nothing begin."""
+
 _OPTIONS = ("-b", "y", "-ba", "y", "-z", "n", "-v", "0")
 """Uncompressed NIfTI with an anonymised BIDS sidecar: mrishare scrubs, then compresses."""
 
@@ -161,7 +164,7 @@ def convert_series(files: Sequence[Path], work: Path) -> Conversion:
     result = run_dcm2niix(inputs, work / "out", *_OPTIONS, "-f", "image")
     images = sorted((work / "out").glob("*.nii*"))
     lines = [line for line in (result.stdout + result.stderr).splitlines()
-             if line.startswith(("Error", "Warning: Unable to", "Unsupported"))]
+             if line.startswith(_REASONS)]
     return Conversion(images, "; ".join(lines)[:300])
 
 
