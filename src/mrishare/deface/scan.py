@@ -282,6 +282,19 @@ def _removed(
     return quickshear_mask(brain.unpack(), affine_of(image), registration.matrix)
 
 
+def _load(image: ImageLike) -> tuple[str, nib.Nifti1Image, NDArray]:
+    """Return a scan's name, the scan without its file's bytes, and its own stored values.
+
+    The values are the scan's to change (an array given in memory is copied first).
+    """
+    name, source = name_of(image), image
+    image = load_image(image)
+    stored = stored_values(image)
+    if not nib.is_proxy(image.dataobj):
+        stored = stored.copy()
+    return name, lightweight(image, source), stored
+
+
 def _zero_face(image: nib.Nifti1Image, stored: NDArray, method: str,
                registration: Registration, name: str, small: Grid) -> DefaceResult:
     """Zero what ``method`` removes of the template's regions carried into the image.
@@ -344,12 +357,7 @@ def deface(
     """
     if method not in METHODS:
         raise ValueError(f"Unknown defacing method {method!r}: use one of {METHODS}.")
-    name, source = name_of(image), image
-    image = load_image(image)
-    stored = stored_values(image)
-    if not nib.is_proxy(image.dataobj):
-        stored = stored.copy()
-    image = lightweight(image, source)  # the file's bytes are not kept in memory
+    name, image, stored = _load(image)
     small = reduced(image, stored)
     registration = registration or register_template(image, seed=seed, fixed=small,
                                                      name=name)
@@ -390,12 +398,7 @@ def deface_other(other: ImageLike, reference: DefaceResult, *, seed: int = 0) ->
     >>> t2.image.shape == data.load_sample("participant_T2w").shape
     True
     """
-    name, source = name_of(other), other
-    other = load_image(other)
-    stored = stored_values(other)
-    if not nib.is_proxy(other.dataobj):
-        stored = stored.copy()
-    other = lightweight(other, source)
+    name, other, stored = _load(other)
     try:
         small = reduced(other, stored)
         to_reference = register(small,
