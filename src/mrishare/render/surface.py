@@ -224,8 +224,8 @@ class Head:
 
     Parameters
     ----------
-    image : path or nibabel image
-        A head scan.
+    image : path or nibabel image, or None
+        A head scan (None when ``grid`` is given).
     step_mm : float, default 1.5
         Pixel size of the renders.
     threshold : float, optional
@@ -244,12 +244,15 @@ class Head:
     [True, True]
     """
 
-    def __init__(self, image: str | os.PathLike | nib.Nifti1Image, *, step_mm: float = 1.5,
+    def __init__(self, image: str | os.PathLike | nib.Nifti1Image | None, *,
+                 step_mm: float = 1.5,
                  threshold: float | None = None, values: NDArray | None = None,
                  grid: tuple[NDArray, NDArray[np.float64]] | None = None) -> None:
         import SimpleITK as sitk
 
         if grid is None:
+            if image is None:
+                raise ValueError("Head needs an image, or a grid already reduced.")
             scan = _load(image)
             raw = np.asarray(scan.dataobj) if values is None else values
             grid = reduce_for_render(raw[..., 0] if raw.ndim == 4 else raw, _affine(scan),
