@@ -261,7 +261,8 @@ def _independent_share(result: DefaceResult) -> float:
     affine = affine_of(result.original)
     stride = [max(1, int(_CHECK_MM / z)) for z in np.linalg.norm(affine[:3, :3], axis=0)]
     every = tuple(slice(None, None, n) for n in stride)
-    shape = result.removed_mask.unpack(every).shape
+    shape = tuple(len(range(n)[part]) for n, part in zip(result.image.shape[:3], every,
+                                                          strict=True))
     face, _ = carry_grid(registration, affine @ np.diag([*stride, 1.0]), shape)
     return _face_share(result, face, every)
 
@@ -270,16 +271,15 @@ def _detect(result: DefaceResult) -> DetectorCheck:
     """Return the face detector's answer on the input and on the defaced image."""
     from mrishare.deface.detect import detect_faces
     from mrishare.deface.images import affine_of, stored_values
-    from mrishare.deface.registration import downsample
-    from mrishare.render import render_factors
+    from mrishare.render import reduce_for_render, render_factors
 
     frame = upright(result)
-    affine = affine_of(result.image)
-    factors = render_factors(affine, _targets.shipped().detector.step_mm, result.image.shape)
-    grid = downsample(stored_values(result.image), affine, 0.0, factors=factors)
+    affine, step = affine_of(result.image), _targets.shipped().detector.step_mm
+    grid = reduce_for_render(stored_values(result.image), affine, step)
     after = detect_faces(result.image, frame=frame, grid=grid)
     # The input's grid from the defaced one and the removed values, in the same array
     # (the renders after have their own copy): no copy of the image, no second reduction.
+    factors = render_factors(affine, step, result.image.shape)
     before = detect_faces(result.original, frame=frame,
                           grid=result.original_reduced(factors, defaced=grid))
     return DetectorCheck(before, after)
