@@ -30,6 +30,25 @@ def test_deface_writes_outputs(scans, tmp_path):
         "T1w.nii.gz", "T2w.nii.gz", "defacemask.nii.gz", "qc.png"]
     mask = np.asarray(nib.load(out / "defacemask.nii.gz").dataobj)
     assert mask.dtype == np.uint8 and mask.sum() > 0
+    import cv2
+
+    picture = cv2.imread(str(out / "qc.png"))
+    assert picture is not None and picture.shape[1] > 600
+
+
+def test_the_qc_picture_needs_no_plotting_library(scans, tmp_path):
+    """The picture is composed with OpenCV: the command never imports matplotlib."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from mrishare.cli import run; "
+            f"status = run(['deface', {str(scans / 'sub-01_T1w.nii.gz')!r}, "
+            f"{str(tmp_path / 'o.nii.gz')!r}, '--qc-png', {str(tmp_path / 'q.png')!r}]); "
+            "print(status, sorted(m for m in sys.modules if m.startswith('matplotlib')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split("\n")[-2] == "0 []"
+    assert (tmp_path / "q.png").stat().st_size > 0
 
 
 def test_quickshear_that_passes_qc_exits_0(scans, tmp_path, capsys):

@@ -68,18 +68,53 @@ def test_unknown_measure(result):
         qc.check(result).measure("speed")
 
 
-def test_figure(result):
+def _bands(result, report):
+    """Return the title and the three rows of tiles of a QC picture (black backgrounds)."""
+    rgb = qc.picture(result, report)
+    title = rgb[: rgb.shape[0] - qc.picture(result, report, title=False).shape[0]]
+    dark = (rgb < 40).all(axis=2).sum(axis=1) > 0.2 * rgb.shape[1]
+    rows = np.flatnonzero(dark)
+    bands = np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1)
+    return title, [rgb[band[0]: band[-1] + 1] for band in bands]
+
+
+def _count(pixels, colour):
+    """Pixels of mostly one colour: red, green or yellow (strong), or dark (text)."""
+    r, g, b = (pixels[..., i].astype(int) for i in range(3))
+    return int({"red": (r > 150) & (g < 80) & (b < 80),
+                "green": (g > 150) & (r < 80) & (b < 80),
+                "yellow": (r > 150) & (g > 150) & (b < 80),
+                "dark": (r < 100) & (g < 100) & (b < 100)}[colour].sum())
+
+
+def test_picture_shows_the_face_found_before_and_not_after(result):
+    report = qc.check(result)
+    assert report.face_found == (True, False)
+    rgb = qc.picture(result, report)
+    assert rgb.dtype == np.uint8 and rgb.shape[2] == 3
+    title, (before, after, slices) = _bands(result, report)
+    assert _count(title, "dark") > 0 and _count(title, "red") == 0
+    # The detector's green boxes are on the renders before and none after; the slices
+    # outline the removed region in red and the brain in yellow.
+    assert _count(before, "green") > 0 and _count(after, "green") == 0
+    assert _count(slices, "red") > 0 and _count(slices, "yellow") > 0
+
+
+def test_figure_shows_the_picture_with_its_verdict(result):
     figure = qc.figure(result)
-    views = len(qc.check(result).detector.before.views)
-    assert len(figure.axes) == 2 * views + 3
-    assert "QC PASSED" in figure.get_suptitle()
+    assert len(figure.axes) == 1
+    assert figure.get_suptitle().startswith("QC PASSED")
+    shown = figure.axes[0].images[0].get_array()
+    assert np.array_equal(np.asarray(shown), qc.picture(result, title=False))
 
 
-def test_figure_of_a_failure_is_red(result):
+def test_picture_of_a_failure_has_a_red_title(result):
     bad = dataclasses.replace(result,
                               removed_mask=PackedMask.pack(result.removed | result.brain))
-    figure = qc.figure(bad)
-    assert "QC FAILED" in figure.get_suptitle()
+    report = qc.check(bad)
+    title, _ = _bands(bad, report)
+    assert _count(title, "red") > 0 and _count(title, "dark") == 0
+    assert qc.figure(bad, report).get_suptitle().startswith("QC FAILED")
 
 
 def test_a_face_the_detector_still_sees_fails(result):
@@ -91,6 +126,8 @@ def test_a_face_the_detector_still_sees_fails(result):
     assert report.detector.status == "failed"
     assert not report.passed
     assert "face found in renders before: yes, after: yes FAILED" in qc.summary(report)
+    title, (_, after, _) = _bands(untouched, report)
+    assert _count(after, "green") > 0 and _count(title, "red") > 0
 
 
 def test_a_misplaced_face_region_is_seen_by_the_independent_registration(result):

@@ -47,3 +47,22 @@ def test_slices_take_masks_as_arrays_or_packed():
     for overlay in (mask, PackedMask.pack(mask)):
         figure = render.slices(head, overlay=overlay, title="t")
         assert len(figure.axes) == 3 and figure.get_suptitle() == "t"
+
+
+def test_planes_are_upright_and_carry_their_masks():
+    """A bright block at the front, top and left of the head (RAS world axes): sagittal
+    shows it top right (nose to the right), coronal and axial at the right (the subject's
+    right on the right) and at the top (superior; anterior for axial)."""
+    import nibabel as nib
+
+    values = np.zeros((40, 40, 40), np.float32)
+    values[22:38, 30:38, 30:38] = 100.0  # x: the subject's right, y: anterior, z: superior
+    mask = values > 0
+    views, top = render.orthogonal_planes(nib.Nifti1Image(values, np.eye(4)), mask, None,
+                                          position=(30.0, 34.0, 34.0))
+    assert top == 100.0  # the point is inside the block: every plane crosses it
+    for plane, (sampled, missing) in views:
+        assert missing is None and np.array_equal(sampled > 0, plane > 50)
+        rows, columns = np.nonzero(plane > 50)
+        assert rows.mean() < plane.shape[0] / 2  # up
+        assert columns.mean() > plane.shape[1] / 2  # right

@@ -15,8 +15,8 @@ brain, at least 95% of the face region and a fit of at least 0.85.
 
 A result that misses a target is a failure: :attr:`QCReport.passed` is False and
 :func:`summary` says FAILED in capitals, with the reason for the target. The ``mrishare
-deface`` command then exits with status 1. :func:`figure` puts the before and after renders
-and slices in one picture.
+deface`` command then exits with status 1. :func:`picture` puts the detector's renders
+before and after and slices in one picture (:func:`figure` shows it in a notebook).
 
 Examples
 --------
@@ -45,14 +45,15 @@ from mrishare.deface import targets as _targets
 from mrishare.deface.detect import DetectorCheck
 from mrishare.deface.masks import PackedMask
 from mrishare.errors import DefaceError
+from mrishare.render.planes import PLANES, orthogonal_planes
 
 __all__ = [
     "TARGETS",
     "Measure",
     "QCReport",
     "check",
-    "draw_detection",
     "figure",
+    "picture",
     "summary",
     "targets",
     "upright",
@@ -385,8 +386,86 @@ def summary(report: QCReport) -> str:
     return "\n".join(lines)
 
 
+_TILE = 200  # pixels: the longer side of each render in the QC picture
+_SLICE_MM = 1.0  # mm per pixel of the slices in the QC picture
+
+
+def _title(result: DefaceResult, report: QCReport) -> list[str]:
+    """Return the QC picture's title: the verdict, the measures, the detector's answer."""
+    assert report.detector is not None
+    return [f"QC {'PASSED' if report.passed else 'FAILED'} ({result.method}): brain removed "
+            f"{report.measure('brain_removed_ml').value:.1f} ml, face region removed "
+            f"{report.measure('face_removed_share').value:.0%}, head fit "
+            f"{report.measure('head_fit').value:.2f}",
+            f"{report.detector.sentence()}   (slices: red removed, yellow brain)"]
+
+
+def picture(result: DefaceResult, report: QCReport | None = None, *, title: bool = True
+            ) -> NDArray[np.uint8]:
+    """Return the QC picture: the detector's renders before and after, and slices.
+
+    Composed with OpenCV as an array (no plotting library), so ``mrishare deface
+    --qc-png`` stays light; :func:`figure` shows the same picture in a notebook.
+
+    Parameters
+    ----------
+    result : mrishare.deface.DefaceResult
+        The defaced image.
+    report : QCReport, optional
+        Its check; made with :func:`check` when not given (or when it has no detector).
+    title : bool
+        Write the verdict and measures above (in red when QC failed).
+
+    Returns
+    -------
+    numpy.ndarray
+        RGB bytes: one row of renders before defacing, one after (boxes: faces the
+        detector found, green with enough votes to count, thin grey below), three slices
+        with the removed region outlined in red and the brain in yellow.
+
+    Examples
+    --------
+    >>> from mrishare import data, deface
+    >>> rgb = picture(deface.deface(data.sample_path("participant_T1w")))
+    >>> rgb.dtype.name, rgb.shape[2]
+    ('uint8', 3)
+    """
+    from mrishare.render import sheet
+
+    if report is None or report.detector is None:
+        report = check(result)
+    assert report.detector is not None
+    rows = []
+    for detection, when in ((report.detector.before, "before"),
+                            (report.detector.after, "after")):
+        tiles = []
+        for view in detection.views:
+            tile = sheet.grey(view.picture, size=_TILE)
+            zoom = tile.shape[1] / view.picture.shape[1]
+            for x, y, w, h, votes in view.boxes:
+                face = votes >= view.min_votes
+                sheet.box(tile, (x * zoom, y * zoom), w * zoom, h * zoom,
+                          "green" if face else "grey", 2 if face else 1)
+            if view.faces:
+                x, y, _, _, votes = max(view.faces, key=lambda found: found[4])
+                sheet.text(tile, f"{votes} hits", (x * zoom, max(12, y * zoom - 4)), "green")
+            words = f"{when}, {view.view:.0f} deg: {'face' if view.faces else 'no face'}"
+            tiles.append(sheet.caption(tile, words))
+        rows.append(tiles)
+    views, top = orthogonal_planes(result.image, result.removed_mask, result.brain_mask)
+    slices = []
+    for name, (values, (removed, brain)) in zip(PLANES, views, strict=True):
+        tile = sheet.grey(values, top, scale=1.5 / _SLICE_MM)
+        sheet.outline(tile, brain, "yellow")
+        sheet.outline(tile, removed, "red")
+        slices.append(sheet.caption(tile, name))
+    rows.append(slices)
+    return sheet.stack(rows, title=_title(result, report) if title else (),
+                       colour="black" if report.passed else "red")
+
+
 def figure(result: DefaceResult, report: QCReport | None = None) -> Any:
-    """Return the detector's renders before and after, and slices with the removed region.
+    """Return the QC picture of :func:`picture` as a matplotlib figure (for notebooks).
 
     Parameters
     ----------
@@ -398,83 +477,24 @@ def figure(result: DefaceResult, report: QCReport | None = None) -> Any:
     Returns
     -------
     matplotlib.figure.Figure
-        One row of renders before defacing, one after (boxes: faces the detector found,
-        green with enough votes to count, grey below), three slices; the title in red
-        when QC failed.
+        The picture, with the verdict and measures as its title (red when QC failed).
 
     Examples
     --------
     >>> from mrishare import data, deface
     >>> fig = figure(deface.deface(data.sample_path("participant_T1w")))
-    >>> len(fig.axes)
-    11
+    >>> fig.get_suptitle().startswith("QC PASSED")
+    True
     """
     import matplotlib.pyplot as plt
 
-    from mrishare import render
-
     if report is None or report.detector is None:
         report = check(result)
-    found = report.detector
-    assert found is not None
-    columns = len(found.before.views)
-    fig = plt.figure(figsize=(2.6 * max(columns, 3), 9.0))
+    rgb = picture(result, report, title=False)
+    fig, ax = plt.subplots(figsize=(rgb.shape[1] / 90, rgb.shape[0] / 90 + 0.5))
     plt.close(fig)
-    bare = {"xticks": [], "yticks": []}  # pictures: no tick to place or draw
-    rows = [fig.subplots(1, columns, gridspec_kw={"bottom": b, "top": t}, subplot_kw=bare)
-            for b, t in ((0.66, 0.9), (0.37, 0.61))]
-    for axes, detection, when in ((rows[0], found.before, "before"),
-                                  (rows[1], found.after, "after")):
-        for ax, view in zip(np.ravel(axes), detection.views, strict=True):
-            draw_detection(ax, view)
-            ax.set_title(f"{when}, {view.view:.0f} deg: "
-                         f"{'face' if view.faces else 'no face'}", fontsize=9)
-    bottom = fig.subplots(1, 3, gridspec_kw={"bottom": 0.03, "top": 0.31}, subplot_kw=bare)
-    render.slices(result.image, overlay=result.removed_mask, overlay2=result.brain_mask,
-                  axes=bottom)
-    status = "PASSED" if report.passed else "FAILED"
-    fig.suptitle(
-        f"QC {status} ({result.method}): brain removed "
-        f"{report.measure('brain_removed_ml').value:.1f} ml, face region removed "
-        f"{report.measure('face_removed_share').value:.0%}, head fit "
-        f"{report.measure('head_fit').value:.2f}\n{found.sentence()}"
-        "   (slices: red removed, yellow brain)",
-        color="black" if report.passed else "red", fontsize=10,
-    )
-    return fig
-
-
-def draw_detection(ax: Any, view: Any) -> None:
-    """Draw one render with the detector's boxes on a matplotlib axes.
-
-    Parameters
-    ----------
-    ax : matplotlib axes
-        Where to draw.
-    view : mrishare.deface.detect.ViewDetection
-        The render and its boxes: green with enough votes to count as a face, grey
-        dashed below.
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> from mrishare import data
-    >>> from mrishare.deface import detect
-    >>> found = detect.detect_faces(data.load_sample("template_head"))
-    >>> fig, ax = plt.subplots()
-    >>> draw_detection(ax, found.views[0])
-    >>> len(ax.patches) >= 1
-    True
-    """
-    from matplotlib.patches import Rectangle
-
-    ax.imshow(view.picture, cmap="gray", vmin=0, vmax=1)
-    for x, y, w, h, votes in view.boxes:
-        face = votes >= view.min_votes
-        ax.add_patch(Rectangle((x, y), w, h, fill=False, linewidth=1.5 if face else 0.8,
-                               edgecolor="lime" if face else "0.6",
-                               linestyle="-" if face else "--"))
-    if view.faces:
-        x, y, _, _, votes = max(view.faces, key=lambda box: box[4])
-        ax.text(x, y - 3, f"{votes} hits", color="lime", fontsize=7)
+    ax.imshow(rgb)
     ax.set_axis_off()
+    fig.suptitle("\n".join(_title(result, report)),
+                 color="black" if report.passed else "red", fontsize=10)
+    return fig

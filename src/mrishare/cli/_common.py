@@ -77,16 +77,16 @@ def load_key(path: Path | None, consequence: str = "") -> Key:
 def preload(*modules: str) -> None:
     """Start importing ``modules`` in the background while the command works.
 
-    A command that will need a slow-to-import library only at its end (matplotlib for a
-    picture) loads it while the work before runs mostly outside Python (registration,
-    compression), on the machine's other core. Importing the same module later waits
-    for this import to finish; a module that fails to import fails there again, with its
-    own error.
+    A command that will need a slow-to-import library only at its end (OpenCV for the
+    face detector and the QC picture) loads it while the work before runs mostly outside
+    Python (registration, compression), on the machine's other core. Importing the same
+    module later waits for this import to finish; a module that fails to import fails
+    there again, with its own error.
 
     Parameters
     ----------
     *modules : str
-        Dotted module names, e.g. ``"matplotlib.pyplot"``.
+        Dotted module names, e.g. ``"cv2"``.
     """
     import importlib
     import threading

@@ -63,8 +63,8 @@ def main(args: argparse.Namespace) -> int:
         if not source.is_file():
             print(f"mrishare deface: {source}: no such file; nothing written.", file=sys.stderr)
             return EXIT_FAILED_INPUTS
-    preload(*(["cv2"] if not args.no_face_detector else []),
-            *(["matplotlib.pyplot"] if args.qc_png else []))
+    if args.qc_png or not args.no_face_detector:
+        preload("cv2")
     try:
         done = deface.deface_images(args.input, [other for other, _ in args.apply_to],
                                     args.method, detector=not args.no_face_detector)
@@ -78,10 +78,11 @@ def main(args: argparse.Namespace) -> int:
         readers.save_nifti(results[0].mask_image(), args.mask_out)
     if args.qc_png:
         from mrishare._paths import atomic_write
+        from mrishare.render import sheet
 
-        picture = qc.figure(results[0], reports[0])  # runs the detector when it was skipped
+        picture = qc.picture(results[0], reports[0])  # runs the detector when it was skipped
         with atomic_write(args.qc_png) as f:
-            picture.savefig(f, format="png", dpi=90)
+            f.write(sheet.png(picture))
     failed = False
     for number, (report, target) in enumerate(zip(reports, targets, strict=True)):
         label = "image" if number == 0 else f"--apply-to image {number}"

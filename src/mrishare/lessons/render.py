@@ -21,7 +21,6 @@ b'PNG'
 
 from __future__ import annotations
 
-import io
 import os
 from typing import Any
 
@@ -31,7 +30,7 @@ from numpy.typing import NDArray
 from mrishare import readers
 from mrishare import render as core_render
 
-__all__ = ["interactive_face", "picture_png", "show_detection"]
+__all__ = ["draw_detection", "interactive_face", "picture_png", "show_detection"]
 
 
 def picture_png(picture: NDArray, *, scale: int = 2) -> bytes:
@@ -50,17 +49,15 @@ def picture_png(picture: NDArray, *, scale: int = 2) -> bytes:
 
     Examples
     --------
+    >>> import io
     >>> import matplotlib.image as mpimg
     >>> back = mpimg.imread(io.BytesIO(picture_png(np.eye(3), scale=2)))
     >>> back.shape[:2]
     (6, 6)
     """
-    import matplotlib.pyplot as plt
+    from mrishare.render import sheet
 
-    big = np.kron(np.clip(np.asarray(picture, float), 0, 1), np.ones((scale, scale)))
-    out = io.BytesIO()
-    plt.imsave(out, big, cmap="gray", vmin=0.0, vmax=1.0, format="png")
-    return out.getvalue()
+    return sheet.png(sheet.grey(np.kron(np.asarray(picture, float), np.ones((scale, scale)))))
 
 
 def interactive_face(
@@ -145,8 +142,6 @@ def show_detection(found: Any, *, title: str | None = None) -> Any:
     """
     import matplotlib.pyplot as plt
 
-    from mrishare.qc import draw_detection
-
     figure, axes = plt.subplots(1, len(found.views), figsize=(2.8 * len(found.views), 3.2))
     plt.close(figure)
     for ax, view in zip(np.ravel(axes), found.views, strict=True):
@@ -157,3 +152,39 @@ def show_detection(found: Any, *, title: str | None = None) -> Any:
     if title:
         figure.suptitle(title)
     return figure
+
+
+def draw_detection(ax: Any, view: Any) -> None:
+    """Draw one render with the detector's boxes on a matplotlib axes.
+
+    Parameters
+    ----------
+    ax : matplotlib axes
+        Where to draw.
+    view : mrishare.deface.detect.ViewDetection
+        The render and its boxes: green with enough votes to count as a face, grey
+        dashed below.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from mrishare import data
+    >>> from mrishare.deface import detect
+    >>> found = detect.detect_faces(data.load_sample("template_head"))
+    >>> fig, ax = plt.subplots()
+    >>> draw_detection(ax, found.views[0])
+    >>> len(ax.patches) >= 1
+    True
+    """
+    from matplotlib.patches import Rectangle
+
+    ax.imshow(view.picture, cmap="gray", vmin=0, vmax=1)
+    for x, y, w, h, votes in view.boxes:
+        face = votes >= view.min_votes
+        ax.add_patch(Rectangle((x, y), w, h, fill=False, linewidth=1.5 if face else 0.8,
+                               edgecolor="lime" if face else "0.6",
+                               linestyle="-" if face else "--"))
+    if view.faces:
+        x, y, _, _, votes = max(view.faces, key=lambda box: box[4])
+        ax.text(x, y - 3, f"{votes} hits", color="lime", fontsize=7)
+    ax.set_axis_off()

@@ -4,8 +4,9 @@ A head scan holds the skin surface of the whole head, face included.
 :func:`face_render` turns it into a shaded picture of that surface, seen from any side
 (:mod:`~mrishare.render.surface`); :func:`slices` shows three planes through a scan with
 masks outlined (:mod:`~mrishare.render.planes`). The QC picture
-(:func:`mrishare.qc.figure`) and the report of ``prepare`` use them; the book's slider to
-turn a head is in :mod:`mrishare.lessons.render`.
+(:func:`mrishare.qc.picture`) is composed from them without a plotting library
+(:mod:`~mrishare.render.sheet`); the report of ``prepare`` uses them too; the book's
+slider to turn a head is in :mod:`mrishare.lessons.render`.
 
 Examples
 --------
@@ -15,7 +16,7 @@ Examples
 2
 """
 
-from mrishare.render.planes import slices
+from mrishare.render.planes import orthogonal_planes, slices
 from mrishare.render.surface import (
     VIEWS,
     Head,
@@ -32,6 +33,7 @@ __all__ = [
     "Head",
     "before_after",
     "face_render",
+    "orthogonal_planes",
     "reduce_for_render",
     "render_factors",
     "show_face",

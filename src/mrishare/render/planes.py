@@ -1,7 +1,9 @@
 """Slice views: three planes through a scan, with masks outlined.
 
-:func:`slices` resamples a scan onto a 1.5 mm grid in world axes, one plane at a time
-(only the block of voxels each plane crosses), so every scan is shown the same way up.
+:func:`orthogonal_planes` resamples a scan onto a 1.5 mm grid in world axes, one plane at a time
+(only the block of voxels each plane crosses), so every scan is shown the same way up;
+:func:`slices` draws them with matplotlib, and the QC picture of ``mrishare deface``
+composes them without it (:mod:`mrishare.render.sheet`).
 
 Examples
 --------
@@ -22,7 +24,9 @@ from numpy.typing import NDArray
 from mrishare.deface.masks import PackedMask
 from mrishare.render.surface import _affine, _load
 
-__all__ = ["slices"]
+__all__ = ["PLANES", "orthogonal_planes", "slices"]
+
+PLANES = ("sagittal", "coronal", "axial")
 
 
 def _plane(values: NDArray | PackedMask, voxels: NDArray, shape: NDArray, nearest: bool
@@ -58,6 +62,72 @@ def _plane(values: NDArray | PackedMask, voxels: NDArray, shape: NDArray, neares
     return sitk.GetArrayFromImage(out).T
 
 
+def orthogonal_planes(
+    image: str | os.PathLike | nib.Nifti1Image,
+    *masks: NDArray[np.bool_] | PackedMask | None,
+    position: tuple[float, float, float] | None = None,
+) -> tuple[list[tuple[NDArray, list[NDArray | None]]], float]:
+    """Return three orthogonal planes through a point, in world axes, ready to show.
+
+    The scan is resampled onto a 1.5 mm RAS grid, so every scan is shown the same way
+    up whatever its voxel order: sagittal (nose to the right), coronal and axial (the
+    subject's right on the right: neurological, not radiological, style). Each plane is an
+    array whose first row is the top of the picture (superior, or anterior for axial).
+
+    Parameters
+    ----------
+    image : path or nibabel image
+        A scan.
+    *masks : numpy.ndarray of bool or PackedMask, or None
+        Masks on the scan's grid, sampled on the same planes (None stays None).
+    position : tuple of 3 floats, optional
+        World point (mm) the slices go through; default the centre of the volume.
+
+    Returns
+    -------
+    planes : list of 3 tuples
+        Sagittal, coronal, axial: ``(values, masks)`` for each (masks as 0/1 bytes).
+    top : float
+        The 99.5th percentile of the values on the three planes (a display maximum).
+
+    Examples
+    --------
+    >>> from mrishare import data
+    >>> views, top = orthogonal_planes(data.load_sample("participant_T2w"))
+    >>> [masks for _, masks in views], top > 0
+    ([[], [], []], True)
+    """
+    scan = _load(image)
+    affine = _affine(scan)
+    raw = np.asarray(scan.dataobj)
+    if raw.ndim == 4:
+        raw = raw[..., 0]
+    corners = np.array(np.meshgrid(*[[0, n - 1] for n in scan.shape[:3]], indexing="ij"))
+    corners = corners.reshape(3, -1)
+    world = (affine @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
+    lo, hi = world.min(axis=1), world.max(axis=1)
+    step = 1.5
+    shape = np.array([int(np.ceil((h - low) / step)) + 1 for low, h in zip(lo, hi, strict=True)])
+    centre = (lo + hi) / 2 if position is None else np.asarray(position, float)
+    index = np.clip(np.round((centre - lo) / step).astype(int), 0, shape - 1)
+    # Only the three planes are resampled (1.5 mm, RAS), each from the block it crosses.
+    views: list[tuple[NDArray, list[NDArray | None]]] = []
+    for axis in range(3):
+        plane_shape = shape.copy()
+        plane_shape[axis] = 1
+        target = np.diag([step, step, step, 1.0])
+        target[:3, 3] = lo
+        target[axis, 3] = lo[axis] + index[axis] * step
+        voxels = np.linalg.inv(affine) @ target
+        # upright: the plane's last world axis upwards
+        views.append((_plane(raw, voxels, plane_shape, False).squeeze(axis).T[::-1],
+                      [None if mask is None else
+                       _plane(mask, voxels, plane_shape, True).squeeze(axis).T[::-1]
+                       for mask in masks]))
+    top = np.percentile(np.concatenate([values.ravel() for values, _ in views]), 99.5) or 1.0
+    return views, float(top)
+
+
 def slices(
     image: str | os.PathLike | nib.Nifti1Image,
     *,
@@ -69,9 +139,7 @@ def slices(
 ) -> Any:
     """Return a figure of three orthogonal slices through a point, in world axes.
 
-    The scan is resampled onto a 1.5 mm RAS grid, so every scan is shown the same way
-    up whatever its voxel order: sagittal (nose to the right), coronal and axial (the
-    subject's right on the left, radiological style is *not* used).
+    The planes are those of :func:`orthogonal_planes` (1.5 mm, RAS, the same way up for every scan).
 
     Parameters
     ----------
@@ -98,44 +166,17 @@ def slices(
     """
     import matplotlib.pyplot as plt
 
-    scan = _load(image)
-    affine = _affine(scan)
-    raw = np.asarray(scan.dataobj)
-    if raw.ndim == 4:
-        raw = raw[..., 0]
+    views, top = orthogonal_planes(image, overlay, overlay2, position=position)
     if axes is None:
         figure, axes = plt.subplots(1, 3, figsize=(10, 3.6))
         plt.close(figure)
     else:
         figure = np.ravel(axes)[0].figure
-    corners = np.array(np.meshgrid(*[[0, n - 1] for n in scan.shape[:3]], indexing="ij"))
-    corners = corners.reshape(3, -1)
-    world = (affine @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
-    lo, hi = world.min(axis=1), world.max(axis=1)
-    step = 1.5
-    shape = np.array([int(np.ceil((h - low) / step)) + 1 for low, h in zip(lo, hi, strict=True)])
-    centre = (lo + hi) / 2 if position is None else np.asarray(position, float)
-    index = np.clip(np.round((centre - lo) / step).astype(int), 0, shape - 1)
-    # Only the three planes are resampled (1.5 mm, RAS), each from the block it crosses.
-    sources = [(raw, False), *[(m, True) for m in (overlay, overlay2)]]
-    planes: list[list[Any]] = []
-    for axis in range(3):
-        plane_shape = shape.copy()
-        plane_shape[axis] = 1
-        target = np.diag([step, step, step, 1.0])
-        target[:3, 3] = lo
-        target[axis, 3] = lo[axis] + index[axis] * step
-        voxels = np.linalg.inv(affine) @ target
-        planes.append([None if source is None else
-                       _plane(source, voxels, plane_shape, nearest).squeeze(axis)
-                       for source, nearest in sources])
-    top = np.percentile(np.concatenate([p[0].ravel() for p in planes]), 99.5) or 1.0
-    names = ("sagittal", "coronal", "axial")
-    for ax, name, (values, *masks) in zip(np.ravel(axes), names, planes, strict=True):
-        ax.imshow(values.T, origin="lower", cmap="gray", vmin=0, vmax=top)
+    for ax, name, (values, masks) in zip(np.ravel(axes), PLANES, views, strict=True):
+        ax.imshow(values, cmap="gray", vmin=0, vmax=top)
         for mask, colour in zip(masks, ("red", "yellow"), strict=True):
-            if mask is not None and (mask > 0).any():
-                ax.contour((mask > 0).T, [0.5], colors=colour, linewidths=0.8)
+            if mask is not None and mask.any():
+                ax.contour(mask > 0, [0.5], colors=colour, linewidths=0.8)
         ax.set_title(name, fontsize=9)
         ax.set_axis_off()
     if title:

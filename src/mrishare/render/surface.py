@@ -8,7 +8,7 @@ skin gives a depth; the depth's slope gives the light. The picture is a plain ar
 it shows in a static book as well as in a live notebook.
 
 :func:`show_face` and :func:`before_after` put renders in matplotlib figures: the QC
-picture (:func:`mrishare.qc.figure`) and the report of ``prepare`` use them. The book's
+picture (:func:`mrishare.qc.picture`) and the report of ``prepare`` use them. The book's
 slider to turn a head is in :mod:`mrishare.lessons.render`.
 
 Examples
