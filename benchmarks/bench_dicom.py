@@ -1,8 +1,8 @@
 """Speed of DICOM de-identification: mrishare against the pydicom floor and its peers.
 
 On the sample study copied twice (the second copy with other UIDs, so every file is its own
-instance: 892 files), each tool runs as a whole process, as a user runs it, start-up and
-imports included, all in one run:
+instance; the table gives the count), each tool runs as a whole process, as a user runs
+it, start-up and imports included, all in one run:
 
 * the floor: a Python process in which pydicom reads and writes each file, changing nothing;
 * mrishare: ``python -m mrishare deidentify-dicom SRC DST --key-file KEY`` (full profile:

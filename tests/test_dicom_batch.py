@@ -81,6 +81,52 @@ def test_a_file_without_file_meta_header_is_accepted_and_written_as_part_10(tmp_
     assert b"Jansen" not in out.read_bytes()
 
 
+def _header_without(ds, *keywords):
+    """The bytes of a Part 10 file (explicit VR little endian) whose header lacks these."""
+    import io
+
+    for keyword in keywords:
+        if keyword in ds.file_meta:
+            delattr(ds.file_meta, keyword)
+    buffer = io.BytesIO()
+    ds.preamble = b"\0" * 128
+    pydicom.dcmwrite(buffer, ds, implicit_vr=False, little_endian=True)
+    return buffer.getvalue()
+
+
+def test_a_header_without_transfer_syntax_is_completed(tmp_path):
+    """The transfer syntax the data set was read in is named; the group length is right."""
+    src = _good_folder(tmp_path / "src")
+    raw = _header_without(make_dataset(instance=7), "TransferSyntaxUID",
+                          "FileMetaInformationGroupLength", "FileMetaInformationVersion")
+    (src / "JANSEN_20240311" / "IM7.dcm").write_bytes(raw)
+    assert "TransferSyntaxUID" not in pydicom.dcmread(src / "JANSEN_20240311" / "IM7.dcm",
+                                                      force=True).file_meta
+    report = dicom.deidentify_folder(src, tmp_path / "out", KEY, progress=False)
+    assert report.exit_status == 0 and not report.failed
+    out = tmp_path / "out" / f"sub-{LABEL}/ses-1/003-MR/00007.dcm"
+    ds = pydicom.dcmread(out)  # without force: a valid Part 10 file
+    meta = ds.file_meta
+    assert meta.TransferSyntaxUID == pydicom.uid.ExplicitVRLittleEndian
+    assert meta.FileMetaInformationVersion == b"\0\1"
+    written = out.read_bytes()
+    start = 132 + 12  # the group length element: 12 bytes after 'DICM'
+    assert meta.FileMetaInformationGroupLength == written.index(b"\x08\x00", start) - start
+    assert ds.PatientID == LABEL
+
+
+def test_a_file_without_sop_class_fails_with_its_reason(tmp_path):
+    src = _good_folder(tmp_path / "src")
+    ds = make_dataset(instance=7)
+    del ds.SOPClassUID
+    (src / "JANSEN_20240311" / "IM7.dcm").write_bytes(
+        _header_without(ds, "MediaStorageSOPClassUID"))
+    report = dicom.deidentify_folder(src, tmp_path / "out", KEY, progress=False)
+    assert [f.source for f in report.failed] == ["JANSEN_20240311/IM7.dcm"]
+    assert "no Media Storage SOP Class UID" in report.failed[0].reason
+    assert report.exit_status == 3 and sum(s.files for s in report.series) == 6
+
+
 def test_a_dicomdir_is_left_out(tmp_path):
     src = _good_folder(tmp_path / "src")
     dicomdir(src / "DICOMDIR")

@@ -17,6 +17,9 @@ def test_a_wheel_carries_the_samples_and_finds_them(tmp_path):
         check=True, capture_output=True,
     )
     wheel = next((tmp_path / "dist").glob("mrishare-*.whl"))
+    from mrishare import __version__
+
+    assert wheel.name.startswith(f"mrishare-{__version__}-")  # the version written once
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         archive.extractall(tmp_path / "site")

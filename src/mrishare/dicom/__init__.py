@@ -42,6 +42,7 @@ The package's modules, one job each:
 ``batch``      a whole folder: files, names, staging, copies and shared UIDs
 ``report``     what a batch did, and the mapping of every source file to its fate
 ``validate``   dciodvfy on every output and its source: the errors de-identification added
+``values``     plain text values read from the bytes read, without converting them first
 =============  ===========================================================================
 
 Examples

@@ -52,13 +52,19 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
+from pydicom.uid import (
+    PYDICOM_IMPLEMENTATION_UID,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
 from pydicom.valuerep import VR
 
 from mrishare import __version__
 from mrishare.dicom.options import Options, profile_rules, safe_private_tags
 from mrishare.dicom.people import participant_id
 from mrishare.dicom.profile import Profile, dictionary_vr, load_profile, plan, typed_plans
+from mrishare.dicom.values import raw_text, text
 from mrishare.errors import BadInputError
 from mrishare.keys import Key
 from mrishare.readers import read_dicom
@@ -177,6 +183,11 @@ def _dummy(ds: Dataset, tag: BaseTag, ctx: _Context, path: Path) -> None:
 
 
 def _replace_uid(ds: Dataset, tag: BaseTag, ctx: _Context, path: Path) -> None:
+    plain = raw_text(ds.get_item(tag))  # one UID as read: no need to convert it first
+    if plain is not None:
+        if plain and _keyed_uid(ctx.key, plain) != plain:
+            _set(ds, tag, "UI", _keyed_uid(ctx.key, plain))
+        return
     value = ds[tag].value
     if not value:
         return
@@ -371,11 +382,19 @@ def _mark(ds: Dataset, options: Options, profile: Profile) -> None:
     _set(ds, 0x00280303, "CS", "MODIFIED" if options.keep_longitudinal_dates else "REMOVED")
 
 
+_ENCODINGS = {(True, True): ImplicitVRLittleEndian, (False, True): ExplicitVRLittleEndian,
+              (False, False): ExplicitVRBigEndian}
+"""Transfer syntax of a header that names none, by how the data set was read."""
+
+
 def _clean_file_meta(ds: Dataset, ctx: _Context) -> None:
     """Remove who sent the file; keep the file meta header consistent with the data set.
 
-    The Media Storage SOP Instance UID is the data set's new SOP Instance UID, and the
-    implementation is named as the one that writes the file (pydicom).
+    The Media Storage SOP Class and Instance UIDs are the data set's (the instance's new),
+    the implementation is named as the one that writes the file (pydicom), and what a
+    Part 10 header must hold is filled in as ``enforce_file_format`` of
+    :func:`pydicom.dcmwrite` would (group length, version, the transfer syntax the data
+    set was read in), so the result is written as it stands.
     """
     meta = getattr(ds, "file_meta", None)
     if meta is None:
@@ -387,14 +406,21 @@ def _clean_file_meta(ds: Dataset, ctx: _Context) -> None:
             del meta[tag]  # the group length is kept: pydicom writes the new one
         elif tag not in own and tag not in ctx.kept_uids and meta.get_item(tag).VR == "UI":
             _replace_uid(meta, tag, ctx, ())
-    if "SOPInstanceUID" in ds:
-        _set(meta, 0x00020003, "UI", ds.SOPInstanceUID)
+    if 0x00080018 in ds:
+        _set(meta, 0x00020003, "UI", text(ds, 0x00080018))  # SOP Instance UID
     elif 0x00020003 in meta:
         _replace_uid(meta, BaseTag(0x00020003), ctx, ())
-    if "SOPClassUID" in ds and "MediaStorageSOPClassUID" not in meta:
-        _set(meta, 0x00020002, "UI", ds.SOPClassUID)
+    if text(ds, 0x00080016):  # SOP Class UID
+        _set(meta, 0x00020002, "UI", text(ds, 0x00080016))
     _set(meta, 0x00020012, "UI", PYDICOM_IMPLEMENTATION_UID)
     _set(meta, 0x00020013, "SH", f"PYDICOM {pydicom_version}"[:16])
+    if 0x00020000 not in meta:  # group length: the writer puts in the right one
+        _set(meta, 0x00020000, "UL", 0)
+    if 0x00020001 not in meta or meta[0x00020001].is_empty:
+        _set(meta, 0x00020001, "OB", b"\0\1")  # File Meta Information Version
+    encoding = _ENCODINGS.get(tuple(ds.original_encoding))  # type: ignore[arg-type]
+    if not text(meta, 0x00020010) and encoding:
+        _set(meta, 0x00020010, "UI", encoding)
 
 
 def deidentify(
@@ -447,7 +473,7 @@ def deidentify(
     profile = load_profile(options.edition)
     rules = profile_rules()
     person = participant_id(ds)
-    sop_class = str(ds.get("SOPClassUID", "") or "")
+    sop_class = text(ds, "SOPClassUID")
     ctx = _Context(key, options, plan(options), profile, person, key.label(person), ds,
                    plans=typed_plans(sop_class, options), kept_uids=rules.kept_uids,
                    groups=rules.removed_groups, pseudonyms=_pseudonym_tags())

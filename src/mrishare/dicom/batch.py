@@ -52,6 +52,7 @@ from mrishare.dicom.options import Options
 from mrishare.dicom.people import StudyRecord, number_sessions, study_record
 from mrishare.dicom.profile import load_profile
 from mrishare.dicom.report import FileFate, Report, SkippedFile, WrittenSeries
+from mrishare.dicom.values import text
 from mrishare.errors import BadInputError, SourceError
 from mrishare.keys import Key
 from mrishare.readers import read_dicom
@@ -185,21 +186,19 @@ def _process(source: Path, relative: str, staged: str, staging: Path, key: Key,
                 return FileResult(relative, "left out", reason or "")
             record = study_record(ds)
             label = key.label(record.participant)
-            series = key.label(str(ds.get("SeriesInstanceUID", "")) or "none", 12)
-            uid = str(ds.SOPInstanceUID)
+            series = key.label(text(ds, "SeriesInstanceUID", "none"), 12)
+            uid = text(ds, "SOPInstanceUID")
             result = FileResult(
                 relative, "written", participant=label, study=record, series=series,
                 series_number=_int_or_none(ds.get("SeriesNumber")),
-                modality=re.sub(r"[^A-Za-z0-9]", "", str(ds.get("Modality", "") or "")) or "OT",
+                modality=re.sub(r"[^A-Za-z0-9]", "", text(ds, "Modality")) or "OT",
                 instance=_int_or_none(ds.get("InstanceNumber")), uid=uid,
                 name=f"{key.label(uid, 16)}.dcm",
             )
             ds = deidentify(ds, key, options, copy=False, notes=result.notes)
             # Straight into the staging folder: it is emptied when a batch starts, and a
-            # file reaches DST only by a rename once the whole batch is written. A valid
-            # Part 10 file: preamble and a complete file meta header (made by the reader
-            # when the source had none).
-            ds.save_as(staging / staged, enforce_file_format=True)
+            # file reaches DST only by a rename once the whole batch is written.
+            _write(ds, staging / staged)
             result.staged = staged
             return result
     except BadInputError as error:
@@ -207,6 +206,27 @@ def _process(source: Path, relative: str, staged: str, staging: Path, key: Key,
     except Exception as error:  # anything else: report it, and go on with the rest
         return FileResult(relative, "failed", f"could not be processed: "
                                               f"{type(error).__name__}: {error}")
+
+
+_REQUIRED_META = {0x00020002: "Media Storage SOP Class UID",
+                  0x00020003: "Media Storage SOP Instance UID",
+                  0x00020010: "Transfer Syntax UID"}
+
+
+def _write(ds: Dataset, path: Path) -> None:
+    """Write a valid Part 10 file: a preamble and a complete file meta header.
+
+    :func:`deidentify` completes the header (made by the reader when the source had
+    none); what it could not fill in makes the file fail, as it would in
+    :func:`pydicom.dcmwrite` with ``enforce_file_format``, without that option's second
+    pass over the header.
+    """
+    missing = [name for tag, name in _REQUIRED_META.items() if not text(ds.file_meta, tag)]
+    if missing:
+        raise BadInputError(f"no {' or '.join(missing)} for the file meta header")
+    if not ds.preamble:
+        ds.preamble = b"\0" * 128
+    ds.save_as(path, enforce_file_format=False)
 
 
 def _list_files(src: Path) -> list[Path]:

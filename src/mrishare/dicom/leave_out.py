@@ -25,6 +25,7 @@ from pydicom.dataset import Dataset
 
 from mrishare import rules
 from mrishare.dicom.people import as_dataset
+from mrishare.dicom.values import text
 from mrishare.errors import BadInputError, RuleFileError
 from mrishare.readers import read_dicom
 
@@ -140,10 +141,10 @@ def leave_out_reason(ds: str | os.PathLike | Dataset) -> str | None:
     """
     if not isinstance(ds, Dataset):
         ds = _header(ds)
-    if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
+    if text(ds, "BurnedInAnnotation").upper() == "YES":
         return BURNED_IN
     meta = getattr(ds, "file_meta", None) or Dataset()
-    sop = str(ds.get("SOPClassUID") or meta.get("MediaStorageSOPClassUID") or "")
+    sop = text(ds, "SOPClassUID") or text(meta, "MediaStorageSOPClassUID")
     for kind in left_out_classes():
         if kind.covers(sop):
             return kind.reason

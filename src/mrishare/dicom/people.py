@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 
+from mrishare.dicom.values import text
 from mrishare.keys import Key
 from mrishare.readers import read_dicom
 
@@ -93,14 +94,14 @@ def participant_id(ds: str | os.PathLike | Dataset) -> str:
     '0047131'
     """
     ds = as_dataset(ds)
-    patient = str(ds.get("PatientID", "") or "").strip()
+    patient = text(ds, "PatientID").strip()
     if patient:
         return patient
-    name = str(ds.get("PatientName", "") or "").strip()
-    birth = str(ds.get("PatientBirthDate", "") or "").strip()
+    name = text(ds, "PatientName").strip()
+    birth = text(ds, "PatientBirthDate").strip()
     if name or birth:
         return f"name:{name}|{birth}"
-    return f"study:{ds.get('StudyInstanceUID', '')}"
+    return f"study:{text(ds, 'StudyInstanceUID')}"
 
 
 def participant_label(ds: str | os.PathLike | Dataset, key: Key) -> str:
@@ -171,9 +172,9 @@ def study_record(ds: str | os.PathLike | Dataset) -> StudyRecord:
     ds = as_dataset(ds)
     return StudyRecord(
         participant_id(ds),
-        str(ds.get("StudyDate", "") or ""),
-        str(ds.get("StudyTime", "") or ""),
-        str(ds.get("StudyInstanceUID", "") or ""),
+        text(ds, "StudyDate"),
+        text(ds, "StudyTime"),
+        text(ds, "StudyInstanceUID"),
     )
 
 
