@@ -156,7 +156,8 @@ class Report:
             f"written: {files} files in {len(self.series)} series, {people} participants, "
             f"{sessions} sessions",
         ]
-        lines += [f"  {s.path}: {s.files} files ({s.modality})" for s in self.series]
+        lines += [f"  {s.path}: {s.files} file{'' if s.files == 1 else 's'} ({s.modality})"
+                  for s in self.series]
         lines.append(f"left out on purpose: {len(self.left_out)}")
         lines += [f"  {r.source}: {r.reason}" for r in self.left_out]
         lines.append(f"failed: {len(self.failed)}")
