@@ -448,7 +448,8 @@ def picture(result: DefaceResult, report: QCReport | None = None, *, title: bool
                           "green" if face else "grey", 2 if face else 1)
             if view.faces:
                 x, y, _, _, votes = max(view.faces, key=lambda found: found[4])
-                sheet.text(tile, f"{votes} hits", (x * zoom, max(12, y * zoom - 4)), "green")
+                sheet.text(tile, f"{votes} hits", (x * zoom + 3, y * zoom + 14), "green",
+                           background="black")
             words = f"{when}, {view.view:.0f} deg: {'face' if view.faces else 'no face'}"
             tiles.append(sheet.caption(tile, words))
         rows.append(tiles)
@@ -491,8 +492,10 @@ def figure(result: DefaceResult, report: QCReport | None = None) -> Any:
     if report is None or report.detector is None:
         report = check(result)
     rgb = picture(result, report, title=False)
-    fig, ax = plt.subplots(figsize=(rgb.shape[1] / 90, rgb.shape[0] / 90 + 0.5))
+    height, width = rgb.shape[:2]
+    fig = plt.figure(figsize=(width / 90, height / 90 + 0.5))  # 0.5 in for the title
     plt.close(fig)
+    ax = fig.add_axes((0.0, 0.0, 1.0, height / (height + 45)))
     ax.imshow(rgb)
     ax.set_axis_off()
     fig.suptitle("\n".join(_title(result, report)),

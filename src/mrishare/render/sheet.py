@@ -137,9 +137,11 @@ def outline(tile: NDArray[np.uint8], mask: NDArray | None, colour: str) -> None:
     cv2.drawContours(tile, contours, -1, COLOURS[colour], 1, cv2.LINE_AA)
 
 
-def text(tile: NDArray[np.uint8], words: str, corner: tuple[float, float], colour: str
-         ) -> None:
+def text(tile: NDArray[np.uint8], words: str, corner: tuple[float, float], colour: str,
+         background: str | None = None) -> None:
     """Write one line of text on a tile, in place, its baseline's left end at ``corner``.
+
+    ``background`` fills the text's box first (e.g. black, to read on a bright render).
 
     Examples
     --------
@@ -150,8 +152,13 @@ def text(tile: NDArray[np.uint8], words: str, corner: tuple[float, float], colou
     """
     import cv2
 
-    cv2.putText(tile, words, (round(corner[0]), round(corner[1])), cv2.FONT_HERSHEY_SIMPLEX,
-                _FONT_SCALE, COLOURS[colour], 1, cv2.LINE_AA)
+    x, y = round(corner[0]), round(corner[1])
+    if background is not None:
+        (length, high), low = cv2.getTextSize(words, cv2.FONT_HERSHEY_SIMPLEX, _FONT_SCALE, 1)
+        cv2.rectangle(tile, (x - 2, y - high - 2), (x + length + 1, y + low),
+                      COLOURS[background], -1)
+    cv2.putText(tile, words, (x, y), cv2.FONT_HERSHEY_SIMPLEX, _FONT_SCALE, COLOURS[colour],
+                1, cv2.LINE_AA)
 
 
 def _band(lines: Sequence[str], width: int, colour: str) -> NDArray[np.uint8]:
