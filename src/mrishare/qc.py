@@ -45,7 +45,7 @@ from mrishare.deface import targets as _targets
 from mrishare.deface.detect import DetectorCheck
 from mrishare.deface.masks import PackedMask
 from mrishare.errors import DefaceError
-from mrishare.render.planes import PLANES, orthogonal_planes
+from mrishare.render.planes import PLANES, STEP_MM, orthogonal_planes
 
 __all__ = [
     "TARGETS",
@@ -56,7 +56,6 @@ __all__ = [
     "picture",
     "summary",
     "targets",
-    "upright",
 ]
 
 
@@ -196,32 +195,6 @@ class QCReport:
         return {m.name: m.value for m in self.measures}
 
 
-def upright(result: DefaceResult) -> NDArray[np.float64]:
-    """Return the rotation that shows a registered head upright (for renders).
-
-    Parameters
-    ----------
-    result : mrishare.deface.DefaceResult
-        A defaced image.
-
-    Returns
-    -------
-    numpy.ndarray
-        4x4, the nearest rotation to the registration's linear part.
-
-    Examples
-    --------
-    >>> from mrishare import data, deface
-    >>> frame = upright(deface.deface(data.sample_path("participant_T1w")))
-    >>> bool(np.allclose(frame[:3, :3] @ frame[:3, :3].T, np.eye(3)))
-    True
-    """
-    u, _, vt = np.linalg.svd(result.registration.matrix[:3, :3])
-    frame = np.eye(4)
-    frame[:3, :3] = u @ vt
-    return frame
-
-
 def _face_share(result: DefaceResult, face: NDArray[np.bool_] | PackedMask,
                 every: tuple[slice, ...] = (slice(None),) * 3) -> float:
     """Return the share of ``face`` (where the input showed tissue) that was removed.
@@ -274,7 +247,7 @@ def _detect(result: DefaceResult) -> DetectorCheck:
     from mrishare.deface.images import affine_of, stored_values
     from mrishare.render import reduce_for_render, render_factors
 
-    frame = upright(result)
+    frame = result.registration.upright()
     affine, step = affine_of(result.image), _targets.shipped().detector.step_mm
     grid = reduce_for_render(stored_values(result.image), affine, step)
     after = detect_faces(result.image, frame=frame, grid=grid)
@@ -387,7 +360,6 @@ def summary(report: QCReport) -> str:
 
 
 _TILE = 200  # pixels: the longer side of each render in the QC picture
-_SLICE_MM = 1.0  # mm per pixel of the slices in the QC picture
 
 
 def _title(result: DefaceResult, report: QCReport) -> list[str]:
@@ -456,7 +428,7 @@ def picture(result: DefaceResult, report: QCReport | None = None, *, title: bool
     views, top = orthogonal_planes(result.image, result.removed_mask, result.brain_mask)
     slices = []
     for name, (values, (removed, brain)) in zip(PLANES, views, strict=True):
-        tile = sheet.grey(values, top, scale=1.5 / _SLICE_MM)
+        tile = sheet.grey(values, top, scale=STEP_MM)  # a pixel a millimetre
         sheet.outline(tile, brain, "yellow")
         sheet.outline(tile, removed, "red")
         slices.append(sheet.caption(tile, name))

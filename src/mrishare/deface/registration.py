@@ -78,6 +78,20 @@ class Registration:
     metric: float
     fit: float = float("nan")
 
+    def upright(self) -> NDArray[np.float64]:
+        """Return the nearest rotation to the linear part: shows a registered head upright.
+
+        Examples
+        --------
+        >>> frame = Registration(np.diag([2.0, 1.0, 1.0, 1.0]), 0.0).upright()
+        >>> bool(np.allclose(frame, np.eye(4)))
+        True
+        """
+        u, _, vt = np.linalg.svd(self.matrix[:3, :3])
+        frame = np.eye(4)
+        frame[:3, :3] = u @ vt
+        return frame
+
 
 def downsample(data: NDArray, affine: NDArray[np.float64], target_mm: float, *,
                factors: list[int] | None = None) -> Grid:

@@ -24,9 +24,11 @@ from numpy.typing import NDArray
 from mrishare.deface.masks import PackedMask
 from mrishare.render.surface import _affine, _load
 
-__all__ = ["PLANES", "orthogonal_planes", "slices"]
+__all__ = ["PLANES", "STEP_MM", "orthogonal_planes", "slices"]
 
 PLANES = ("sagittal", "coronal", "axial")
+STEP_MM = 1.5
+"""The planes' grid: one sample every 1.5 mm."""
 
 
 def _plane(values: NDArray | PackedMask, voxels: NDArray, shape: NDArray, nearest: bool
@@ -106,7 +108,7 @@ def orthogonal_planes(
     corners = corners.reshape(3, -1)
     world = (affine @ np.r_[corners, np.ones((1, corners.shape[1]))])[:3]
     lo, hi = world.min(axis=1), world.max(axis=1)
-    step = 1.5
+    step = STEP_MM
     shape = np.array([int(np.ceil((h - low) / step)) + 1 for low, h in zip(lo, hi, strict=True)])
     centre = (lo + hi) / 2 if position is None else np.asarray(position, float)
     index = np.clip(np.round((centre - lo) / step).astype(int), 0, shape - 1)
