@@ -175,9 +175,13 @@ def make_head(kind: str = "standard", seed: int = 0, contrast: str = "T1w",
     zooms = zooms or settings["zooms"]
     directions = _rotation(settings["tilt"]) @ settings["axes"]
     ijk = np.argwhere(tissue)[::20]
-    world = (motion @ source_affine @ np.c_[ijk, np.ones(len(ijk))].T)[:3]
+    upright = source_affine @ np.c_[ijk, np.ones(len(ijk))].T  # the template's own frame
+    world = (motion @ upright)[:3]
     if settings["cut_below_nose"]:
-        nose = world[:, np.argmax(world[1])]
+        # the tip of the nose: the template's most anterior point near its midline (a
+        # marker taped beside the eye sticks out further), wherever the head turned
+        anterior = np.where(np.abs(upright[0] - centre[0]) < 10.0, upright[1], -np.inf)
+        nose = world[:, np.argmax(anterior)]
         world = world[:, world[2] >= nose[2] - 2.0]
     local = directions.T @ world
     if settings["fov"] is not None:
