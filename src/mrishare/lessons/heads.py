@@ -179,7 +179,7 @@ def make_head(kind: str = "standard", seed: int = 0, contrast: str = "T1w",
     world = (motion @ upright)[:3]
     if settings["cut_below_nose"]:
         # the tip of the nose: the template's most anterior point near its midline (a
-        # marker taped beside the eye sticks out further), wherever the head turned
+        # marker beside the face sticks out further), wherever the head turned
         anterior = np.where(np.abs(upright[0] - centre[0]) < 10.0, upright[1], -np.inf)
         nose = world[:, np.argmax(anterior)]
         world = world[:, world[2] >= nose[2] - 2.0]
