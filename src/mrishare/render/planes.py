@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mrishare.deface.masks import PackedMask
-from mrishare.render.surface import _affine, _load
+from mrishare.render.surface import _affine, _load, _row
 
 __all__ = ["PLANES", "STEP_MM", "orthogonal_planes", "slices"]
 
@@ -166,14 +166,8 @@ def slices(
     >>> len(slices(data.load_sample("participant_T2w")).axes)
     3
     """
-    import matplotlib.pyplot as plt
-
     views, top = orthogonal_planes(image, overlay, overlay2, position=position)
-    if axes is None:
-        figure, axes = plt.subplots(1, 3, figsize=(10, 3.6))
-        plt.close(figure)
-    else:
-        figure = np.ravel(axes)[0].figure
+    figure, axes = _row(axes, 3, (10, 3.6))
     for ax, name, (values, masks) in zip(np.ravel(axes), PLANES, views, strict=True):
         ax.imshow(values, cmap="gray", vmin=0, vmax=top)
         for mask, colour in zip(masks, ("red", "yellow"), strict=True):

@@ -7,8 +7,9 @@ viewer, the skin is found by a threshold, and for each line of sight the first v
 skin gives a depth; the depth's slope gives the light. The picture is a plain array, so
 it shows in a static book as well as in a live notebook.
 
-:func:`show_face` and :func:`before_after` put renders in matplotlib figures: the QC
-picture (:func:`mrishare.qc.picture`) and the report of ``prepare`` use them. The book's
+:func:`show_face` and :func:`before_after` put renders in matplotlib figures: the book's
+chapters and the report of ``prepare`` use them. The QC picture
+(:func:`mrishare.qc.picture`) shows the face detector's own renders instead; the book's
 slider to turn a head is in :mod:`mrishare.lessons.render`.
 
 Examples
@@ -88,6 +89,17 @@ def surface_threshold(values: NDArray) -> float:
     otsu.SetNumberOfHistogramBins(256)
     otsu.Execute(sitk.GetImageFromArray(sample[None, :]))
     return 0.5 * otsu.GetThreshold()
+
+
+def _row(axes: Any, count: int, size: tuple[float, float]) -> tuple[Any, Any]:
+    """Return a figure and a row of ``count`` axes: those given, or a new figure's."""
+    import matplotlib.pyplot as plt
+
+    if axes is not None:
+        return np.ravel(axes)[0].figure, axes
+    figure, axes = plt.subplots(1, count, figsize=size)
+    plt.close(figure)
+    return figure, axes
 
 
 def _view_frame(
@@ -397,13 +409,7 @@ def show_face(
     >>> len(figure.axes)
     2
     """
-    import matplotlib.pyplot as plt
-
-    if axes is None:
-        figure, axes = plt.subplots(1, len(views), figsize=(3.2 * len(views), 3.4))
-        plt.close(figure)
-    else:
-        figure = np.ravel(axes)[0].figure
+    figure, axes = _row(axes, len(views), (3.2 * len(views), 3.4))
     for ax, view in zip(np.ravel(axes), views, strict=True):
         ax.imshow(face_render(image, view, step_mm=step_mm, frame=frame), cmap="gray",
                   vmin=0, vmax=1)
@@ -446,10 +452,7 @@ def before_after(
     >>> len(before_after(head, head, step_mm=3.0).axes)
     4
     """
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 4, figsize=(12, 3.4))
-    plt.close(figure)
+    figure, axes = _row(None, 4, (12, 3.4))
     for pair, image, title in zip((axes[:2], axes[2:]), (before, after), titles, strict=True):
         show_face(image, ("front", "right"), step_mm=step_mm, frame=frame, axes=pair)
         pair[0].set_title(f"{title}: front", fontsize=9)
